@@ -1,0 +1,120 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode with complete concurrency checking.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// Bundled plugins: each folder under Plugins/ is a C target built as its own shared library,
+/// `libtessera-<name>.so`, next to the executables.
+let bundledPlugins: [(folder: String, target: String)] = [
+    ("latency-slo", "TesseraPluginLatencySLO"),
+    ("jsonl-events", "TesseraPluginJSONLEvents"),
+    ("prometheus", "TesseraPluginPrometheus"),
+    ("safetensors", "TesseraPluginSafetensors"),
+    ("prune-magnitude", "TesseraPluginPruneMagnitude"),
+]
+
+let package = Package(
+    name: "Tessera",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tesserad", targets: ["tesserad"]),
+        .executable(name: "tessera", targets: ["tessera"]),
+        .library(name: "TesseraCore", targets: ["TesseraCore"]),
+        .library(name: "TesseraEngine", targets: ["TesseraEngine"]),
+    ] + bundledPlugins.map {
+        .library(name: "tessera-\($0.folder)", type: .dynamic, targets: [$0.target])
+    },
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // The C ABI published to plugin authors. Headers only for them; src/ holds compile-time layout checks.
+        .target(
+            name: "TesseraSDK",
+            path: "sdk",
+            exclude: ["examples", "PLUGIN_GUIDE.md"],
+            sources: ["src"],
+            publicHeadersPath: "include"
+        ),
+        .systemLibrary(
+            name: "CLibFFI",
+            pkgConfig: "libffi",
+            providers: [.apt(["libffi-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "CTesseraKernels"),
+        .target(
+            name: "TesseraEngine",
+            dependencies: ["CTesseraKernels"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TesseraCore",
+            dependencies: [
+                "TesseraEngine", "TesseraSDK", "CLibFFI", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TesseraServer",
+            dependencies: [
+                "TesseraCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tesserad",
+            dependencies: [
+                "TesseraServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tessera",
+            dependencies: [
+                "TesseraCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraEngineTests",
+            dependencies: ["TesseraEngine"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraCoreTests",
+            dependencies: ["TesseraCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TesseraServerTests",
+            dependencies: [
+                "TesseraServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ] + bundledPlugins.map {
+        .target(name: $0.target, dependencies: ["TesseraSDK"], path: "Plugins/\($0.folder)", exclude: ["README.md"])
+    },
+    swiftLanguageModes: [.v6]
+)

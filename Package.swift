@@ -19,7 +19,7 @@ let bundledPlugins: [(folder: String, target: String)] = [
 
 let package = Package(
     name: "Tessera",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tesserad", targets: ["tesserad"]),
         .executable(name: "tessera", targets: ["tessera"]),
@@ -32,7 +32,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -55,6 +54,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "CTesseraKernels"),
+        .target(name: "CTesseraHash"),
         .target(
             name: "TesseraEngine",
             dependencies: ["CTesseraKernels"],
@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "TesseraCore",
             dependencies: [
-                "TesseraEngine", "TesseraSDK", "CLibFFI", "CSQLite",
+                "TesseraEngine", "TesseraSDK", "CLibFFI", "CSQLite", "CTesseraHash",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -95,6 +95,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers the test targets share (temp folders, building C plugins, running executables).
+        .target(name: "TesseraTestSupport", path: "Tests/TesseraTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraEngineTests",
             dependencies: ["TesseraEngine"],
@@ -102,13 +104,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraCoreTests",
-            dependencies: ["TesseraCore"],
+            dependencies: ["TesseraCore", "TesseraTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer",
+                "TesseraServer", "TesseraTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,539 @@
+/*
+ * st_header.h — a strict parser for the safetensors JSON header, written for its schema.
+ *
+ * Private to safetensors.c, which includes it exactly once. It holds static definitions on
+ * purpose: the plugin is one translation unit, so every function is static and the library
+ * exports nothing but tsr_plugin_entry, with or without -fvisibility=hidden.
+ */
+#ifndef TESSERA_ST_HEADER_H
+#define TESSERA_ST_HEADER_H
+
+#include "st_support.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* The header parser                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/** One tensor as the header describes it. */
+typedef struct tensor_entry {
+    char *name;
+    const dtype_info *dtype;
+    uint32_t ndim;
+    int64_t shape[TSR_MAX_RANK];
+    uint64_t begin; /**< data_offsets, relative to the data section */
+    uint64_t end;
+    size_t header_offset; /**< where its entry starts in the header, for messages */
+} tensor_entry;
+
+typedef struct tensor_list {
+    tensor_entry *items;
+    size_t count;
+    size_t capacity;
+} tensor_list;
+
+static void free_tensor_list(tensor_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) free(list->items[i].name);
+    free(list->items);
+    list->items = NULL;
+    list->count = list->capacity = 0;
+}
+
+typedef struct header_parser {
+    const tsr_host_api *api;
+    const char *path;
+    const unsigned char *text; /**< the header: file offset 8 */
+    size_t length;
+    size_t pos;
+    tsr_status *status;        /**< the first error */
+} header_parser;
+
+static int parser_fail(header_parser *hp, tsr_status_code code, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+/** Records an error (the first one wins) and returns 0, for `return parser_fail(...)`. */
+static int parser_fail(header_parser *hp, tsr_status_code code, const char *format, ...)
+{
+    if (hp->status == NULL) {
+        va_list args;
+        va_start(args, format);
+        hp->status = fail_va(hp->api, code, format, args);
+        va_end(args);
+    }
+    return 0;
+}
+
+/** Reports invalid JSON at the current position. */
+static int syntax_error(header_parser *hp, const char *what)
+{
+    return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
+                       PLUGIN_NAME ": '%s' has an invalid JSON header at byte %zu of the header (file offset %zu): %s%s",
+                       hp->path, hp->pos, hp->pos + 8, what,
+                       hp->pos >= hp->length ? " (the header ends there: it is truncated)" : "");
+}
+
+static int peek(const header_parser *hp)
+{
+    return hp->pos < hp->length ? hp->text[hp->pos] : -1;
+}
+
+static void skip_space(header_parser *hp)
+{
+    while (hp->pos < hp->length) {
+        unsigned char c = hp->text[hp->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+        hp->pos++;
+    }
+}
+
+static int expect_char(header_parser *hp, char c, const char *what)
+{
+    skip_space(hp);
+    if (peek(hp) != (unsigned char)c) return syntax_error(hp, what);
+    hp->pos++;
+    skip_space(hp);
+    return 1;
+}
+
+static int hex_value(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/** Reads the four hex digits of a \u escape at hp->pos; -1 when malformed. */
+static long read_hex4(header_parser *hp)
+{
+    if (hp->length - hp->pos < 4) return -1;
+    long value = 0;
+    for (int i = 0; i < 4; i++) {
+        int digit = hex_value(hp->text[hp->pos + (size_t)i]);
+        if (digit < 0) return -1;
+        value = value * 16 + digit;
+    }
+    hp->pos += 4;
+    return value;
+}
+
+static void put_utf8(char *out, size_t *at, unsigned long code_point)
+{
+    if (code_point < 0x80) {
+        out[(*at)++] = (char)code_point;
+    } else if (code_point < 0x800) {
+        out[(*at)++] = (char)(0xC0 | (code_point >> 6));
+        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
+    } else if (code_point < 0x10000) {
+        out[(*at)++] = (char)(0xE0 | (code_point >> 12));
+        out[(*at)++] = (char)(0x80 | ((code_point >> 6) & 0x3F));
+        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
+    } else {
+        out[(*at)++] = (char)(0xF0 | (code_point >> 18));
+        out[(*at)++] = (char)(0x80 | ((code_point >> 12) & 0x3F));
+        out[(*at)++] = (char)(0x80 | ((code_point >> 6) & 0x3F));
+        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
+    }
+}
+
+/**
+ * Parses a JSON string at hp->pos (which must be '"') into a malloc'ed, NUL-terminated copy
+ * with escapes decoded; *length excludes the terminator (the text may contain \u0000).
+ * The header was checked to be UTF-8 before parsing, so raw bytes are copied as they are.
+ */
+static int parse_string(header_parser *hp, char **out, size_t *length)
+{
+    *out = NULL;
+    if (peek(hp) != '"') return syntax_error(hp, "expected a string");
+    size_t start = ++hp->pos;
+    size_t end = start;
+    while (end < hp->length && hp->text[end] != '"') end += hp->text[end] == '\\' ? 2 : 1;
+    if (end >= hp->length) {
+        hp->pos = hp->length;
+        return syntax_error(hp, "a string is not terminated before the end of the header");
+    }
+    char *decoded = malloc(end - start + 1); /* escapes only ever shrink */
+    if (decoded == NULL) {
+        return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory parsing the header of '%s'", hp->path);
+    }
+    size_t at = 0;
+    while (hp->pos < end) {
+        unsigned char c = hp->text[hp->pos];
+        if (c < 0x20) {
+            free(decoded);
+            return syntax_error(hp, "a control character must be escaped inside a string");
+        }
+        if (c != '\\') {
+            decoded[at++] = (char)c;
+            hp->pos++;
+            continue;
+        }
+        size_t escape_at = hp->pos;
+        hp->pos++;
+        unsigned char e = hp->text[hp->pos++];
+        const char *simple = strchr("\"\\/bfnrt", e);
+        if (e != '\0' && simple != NULL) {
+            static const char replacements[] = "\"\\/\b\f\n\r\t";
+            decoded[at++] = replacements[simple - "\"\\/bfnrt"];
+            continue;
+        }
+        if (e != 'u') {
+            hp->pos = escape_at;
+            free(decoded);
+            return syntax_error(hp, "invalid escape sequence in a string");
+        }
+        long unit = read_hex4(hp);
+        unsigned long code_point = (unsigned long)unit;
+        if (unit < 0) {
+            hp->pos = escape_at;
+            free(decoded);
+            return syntax_error(hp, "\\u must be followed by four hex digits");
+        }
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+            long low = -1;
+            if (hp->pos + 1 < end && hp->text[hp->pos] == '\\' && hp->text[hp->pos + 1] == 'u') {
+                hp->pos += 2;
+                low = read_hex4(hp);
+            }
+            if (low < 0xDC00 || low > 0xDFFF) {
+                hp->pos = escape_at;
+                free(decoded);
+                return syntax_error(hp, "a UTF-16 high surrogate escape is not followed by a low surrogate");
+            }
+            code_point = 0x10000 + (((unsigned long)unit - 0xD800) << 10) + ((unsigned long)low - 0xDC00);
+        } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+            hp->pos = escape_at;
+            free(decoded);
+            return syntax_error(hp, "a UTF-16 low surrogate escape has no high surrogate before it");
+        }
+        put_utf8(decoded, &at, code_point);
+    }
+    hp->pos = end + 1;
+    decoded[at] = '\0';
+    *out = decoded;
+    *length = at;
+    return 1;
+}
+
+/**
+ * Parses a JSON number that must be a non-negative integer no larger than `max`.
+ * `what` names it in messages, e.g. "dimension 2 of tensor 'w' shape".
+ */
+static int parse_uint(header_parser *hp, uint64_t max, const char *what, uint64_t *out)
+{
+    size_t start = hp->pos;
+    size_t end = start;
+    int negative = 0, fractional = 0;
+    if (end < hp->length && hp->text[end] == '-') { negative = 1; end++; }
+    size_t digits_start = end;
+    while (end < hp->length && hp->text[end] >= '0' && hp->text[end] <= '9') end++;
+    size_t digits_end = end;
+    if (digits_end == digits_start) return syntax_error(hp, "expected a number");
+    if (hp->text[digits_start] == '0' && digits_end - digits_start > 1) {
+        return syntax_error(hp, "a number must not have leading zeros");
+    }
+    if (end < hp->length && hp->text[end] == '.') {
+        fractional = 1;
+        end++;
+        size_t fraction_start = end;
+        while (end < hp->length && hp->text[end] >= '0' && hp->text[end] <= '9') end++;
+        if (end == fraction_start) { hp->pos = end; return syntax_error(hp, "a number's '.' must be followed by digits"); }
+    }
+    if (end < hp->length && (hp->text[end] == 'e' || hp->text[end] == 'E')) {
+        fractional = 1;
+        end++;
+        if (end < hp->length && (hp->text[end] == '+' || hp->text[end] == '-')) end++;
+        size_t exponent_start = end;
+        while (end < hp->length && hp->text[end] >= '0' && hp->text[end] <= '9') end++;
+        if (end == exponent_start) { hp->pos = end; return syntax_error(hp, "a number's exponent has no digits"); }
+    }
+    int shown = (int)(end - start > 40 ? 40 : end - start);
+    const char *token = (const char *)hp->text + start;
+    if (negative && !(digits_end - digits_start == 1 && hp->text[digits_start] == '0' && !fractional)) {
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': %s is negative (%.*s) at header byte %zu", hp->path,
+                           what, shown, token, start);
+    }
+    if (fractional) {
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': %s must be an integer, not %.*s (header byte %zu)",
+                           hp->path, what, shown, token, start);
+    }
+    uint64_t value = 0;
+    for (size_t i = digits_start; i < digits_end; i++) {
+        unsigned digit = (unsigned)(hp->text[i] - '0');
+        if (value > (max - digit) / 10) {
+            return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
+                               PLUGIN_NAME ": '%s': %s (%.*s) is too large (the limit is %" PRIu64 ") at header byte %zu",
+                               hp->path, what, shown, token, max, start);
+        }
+        value = value * 10 + digit;
+    }
+    hp->pos = end;
+    *out = value;
+    return 1;
+}
+
+/**
+ * Parses an array of non-negative integers into out[0..*count), at most `capacity` of them;
+ * more is reported with `too_many_code`.
+ */
+static int parse_uint_array(header_parser *hp, const char *tensor, const char *field, uint64_t max, uint64_t *out,
+                            size_t capacity, size_t *count, tsr_status_code too_many_code)
+{
+    *count = 0;
+    if (peek(hp) != '[') {
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': '%s' of tensor '%s' must be an array (header byte %zu)",
+                           hp->path, field, tensor, hp->pos);
+    }
+    hp->pos++;
+    skip_space(hp);
+    if (peek(hp) == ']') {
+        hp->pos++;
+        return 1;
+    }
+    for (;;) {
+        if (*count == capacity) {
+            return parser_fail(hp, too_many_code, PLUGIN_NAME ": '%s': '%s' of tensor '%s' has more than %zu entries (header byte %zu)",
+                               hp->path, field, tensor, capacity, hp->pos);
+        }
+        char what[160];
+        snprintf(what, sizeof what, "entry %zu of '%s' of tensor '%s'", *count, field, tensor);
+        if (!parse_uint(hp, max, what, &out[*count])) return 0;
+        (*count)++;
+        skip_space(hp);
+        if (peek(hp) == ']') {
+            hp->pos++;
+            return 1;
+        }
+        if (!expect_char(hp, ',', "expected ',' or ']' in an array")) return 0;
+    }
+}
+
+/** Parses {"dtype":..., "shape":[...], "data_offsets":[b,e]} for tensor `name` (owned by `entry` from here on). */
+static int parse_tensor(header_parser *hp, tensor_entry *entry)
+{
+    const char *name = entry->name;
+    if (peek(hp) != '{') {
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
+                           PLUGIN_NAME ": '%s': the entry of tensor '%s' must be an object with dtype, shape and "
+                           "data_offsets (header byte %zu)",
+                           hp->path, name, hp->pos);
+    }
+    hp->pos++;
+    skip_space(hp);
+    int have_dtype = 0, have_shape = 0, have_offsets = 0;
+    if (peek(hp) == '}') {
+        hp->pos++;
+    } else {
+        for (;;) {
+            size_t key_at = hp->pos;
+            char *key;
+            size_t key_length;
+            if (!parse_string(hp, &key, &key_length)) return 0;
+            int ok = expect_char(hp, ':', "expected ':' after a field name");
+            int *seen = NULL;
+            if (ok && strcmp(key, "dtype") == 0 && key_length == 5) {
+                seen = &have_dtype;
+            } else if (ok && strcmp(key, "shape") == 0 && key_length == 5) {
+                seen = &have_shape;
+            } else if (ok && strcmp(key, "data_offsets") == 0 && key_length == 12) {
+                seen = &have_offsets;
+            } else if (ok) {
+                ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA,
+                                 PLUGIN_NAME ": '%s': tensor '%s' has an unknown field '%s' at header byte %zu (expected "
+                                 "dtype, shape and data_offsets)",
+                                 hp->path, name, key, key_at);
+            }
+            if (ok && *seen) {
+                ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': tensor '%s' has field '%s' twice (header byte %zu)",
+                                 hp->path, name, key, key_at);
+            }
+            if (ok) *seen = 1;
+            if (ok && seen == &have_dtype) {
+                char *dtype;
+                size_t dtype_length;
+                if (peek(hp) != '"') {
+                    ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': 'dtype' of tensor '%s' must be a string (header byte %zu)",
+                                     hp->path, name, hp->pos);
+                } else if ((ok = parse_string(hp, &dtype, &dtype_length)) != 0) {
+                    entry->dtype = dtype_by_name(dtype, dtype_length);
+                    if (entry->dtype == NULL) {
+                        ok = parser_fail(hp, TSR_ERR_UNSUPPORTED,
+                                         PLUGIN_NAME ": '%s': tensor '%s' has dtype '%s', which Tessera does not support "
+                                         "(supported: " SUPPORTED_DTYPES ")",
+                                         hp->path, name, dtype);
+                    }
+                    free(dtype);
+                }
+            } else if (ok && seen == &have_shape) {
+                uint64_t dims[TSR_MAX_RANK];
+                size_t ndim = 0;
+                ok = parse_uint_array(hp, name, "shape", (uint64_t)INT64_MAX, dims, TSR_MAX_RANK, &ndim, TSR_ERR_UNSUPPORTED);
+                entry->ndim = (uint32_t)ndim;
+                for (size_t d = 0; d < ndim; d++) entry->shape[d] = (int64_t)dims[d];
+            } else if (ok && seen == &have_offsets) {
+                uint64_t offsets[2] = {0, 0};
+                size_t count = 0;
+                ok = parse_uint_array(hp, name, "data_offsets", UINT64_MAX, offsets, 2, &count, TSR_ERR_CORRUPT_DATA);
+                if (ok && count != 2) {
+                    ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA,
+                                     PLUGIN_NAME ": '%s': 'data_offsets' of tensor '%s' must be [begin, end], but it has %zu entries",
+                                     hp->path, name, count);
+                }
+                entry->begin = offsets[0];
+                entry->end = offsets[1];
+            }
+            free(key);
+            if (!ok) return 0;
+            skip_space(hp);
+            if (peek(hp) == '}') {
+                hp->pos++;
+                break;
+            }
+            if (!expect_char(hp, ',', "expected ',' or '}' in a tensor's entry")) return 0;
+        }
+    }
+    const char *missing = !have_dtype ? "dtype" : !have_shape ? "shape" : !have_offsets ? "data_offsets" : NULL;
+    if (missing != NULL) {
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': tensor '%s' has no '%s' field (header byte %zu)",
+                           hp->path, name, missing, entry->header_offset);
+    }
+    return 1;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/** Parses "__metadata__": an object whose values are strings; keys must be distinct. */
+static int parse_metadata(header_parser *hp)
+{
+    size_t object_at = hp->pos;
+    if (peek(hp) != '{') {
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': '__metadata__' must be an object of strings (header byte %zu)",
+                           hp->path, hp->pos);
+    }
+    hp->pos++;
+    skip_space(hp);
+    char **keys = NULL;
+    size_t count = 0, capacity = 0;
+    int ok = 1;
+    if (peek(hp) == '}') {
+        hp->pos++;
+    } else {
+        for (;;) {
+            char *key = NULL, *value = NULL;
+            size_t length;
+            if (!parse_string(hp, &key, &length)) { ok = 0; break; }
+            if (count == capacity) {
+                capacity = capacity ? capacity * 2 : 8;
+                char **grown = realloc(keys, capacity * sizeof *grown);
+                if (grown == NULL) {
+                    free(key);
+                    ok = parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory parsing the header of '%s'", hp->path);
+                    break;
+                }
+                keys = grown;
+            }
+            keys[count++] = key;
+            if (!expect_char(hp, ':', "expected ':' after a metadata key")) { ok = 0; break; }
+            if (peek(hp) != '"') {
+                ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA,
+                                 PLUGIN_NAME ": '%s': '__metadata__' value of '%s' must be a string (header byte %zu)", hp->path,
+                                 key, hp->pos);
+                break;
+            }
+            if (!parse_string(hp, &value, &length)) { ok = 0; break; }
+            free(value);
+            skip_space(hp);
+            if (peek(hp) == '}') {
+                hp->pos++;
+                break;
+            }
+            if (!expect_char(hp, ',', "expected ',' or '}' in '__metadata__'")) { ok = 0; break; }
+        }
+    }
+    if (ok && count > 1) {
+        qsort(keys, count, sizeof *keys, compare_strings);
+        for (size_t i = 1; i < count && ok; i++) {
+            if (strcmp(keys[i - 1], keys[i]) == 0) {
+                ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': '__metadata__' (header byte %zu) has key '%s' twice",
+                                 hp->path, object_at, keys[i]);
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++) free(keys[i]);
+    free(keys);
+    return ok;
+}
+
+/** Parses the whole header into `list`. */
+static int parse_header(header_parser *hp, tensor_list *list)
+{
+    size_t invalid = utf8_invalid_offset(hp->text, hp->length);
+    if (invalid < hp->length) {
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
+                           PLUGIN_NAME ": '%s': the header is not valid UTF-8 at byte %zu of the header (file offset %zu)",
+                           hp->path, invalid, invalid + 8);
+    }
+    if (peek(hp) != '{') return syntax_error(hp, "the header must start with '{'");
+    hp->pos++;
+    skip_space(hp);
+    int have_metadata = 0;
+    if (peek(hp) == '}') {
+        hp->pos++;
+    } else {
+        for (;;) {
+            size_t key_at = hp->pos;
+            char *key;
+            size_t key_length;
+            if (peek(hp) != '"') return syntax_error(hp, "expected a tensor name in double quotes");
+            if (!parse_string(hp, &key, &key_length)) return 0;
+            if (!expect_char(hp, ':', "expected ':' after a tensor name")) {
+                free(key);
+                return 0;
+            }
+            if (strcmp(key, "__metadata__") == 0 && key_length == 12) {
+                free(key);
+                if (have_metadata) {
+                    return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': '__metadata__' appears twice (header byte %zu)",
+                                       hp->path, key_at);
+                }
+                have_metadata = 1;
+                if (!parse_metadata(hp)) return 0;
+            } else {
+                if (strlen(key) != key_length || key_length == 0) {
+                    free(key);
+                    return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': a tensor name %s (header byte %zu)", hp->path,
+                                       key_length == 0 ? "is empty" : "contains a NUL character", key_at);
+                }
+                if (list->count == list->capacity) {
+                    size_t capacity = list->capacity ? list->capacity * 2 : 16;
+                    tensor_entry *grown = realloc(list->items, capacity * sizeof *grown);
+                    if (grown == NULL) {
+                        free(key);
+                        return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory parsing the header of '%s'",
+                                           hp->path);
+                    }
+                    list->items = grown;
+                    list->capacity = capacity;
+                }
+                tensor_entry *entry = &list->items[list->count++];
+                memset(entry, 0, sizeof *entry);
+                entry->name = key;
+                entry->header_offset = key_at;
+                if (!parse_tensor(hp, entry)) return 0;
+            }
+            skip_space(hp);
+            if (peek(hp) == '}') {
+                hp->pos++;
+                break;
+            }
+            if (!expect_char(hp, ',', "expected ',' or '}' after a tensor's entry")) return 0;
+        }
+    }
+    skip_space(hp);
+    if (hp->pos != hp->length) return syntax_error(hp, "unexpected data after the header's closing '}'");
+    return 1;
+}
+
+#endif /* TESSERA_ST_HEADER_H */

@@ -1,0 +1,308 @@
+/*
+ * st_writer.h — writes a graph's initializers as a safetensors file, atomically.
+ *
+ * Private to safetensors.c, which includes it exactly once. It holds static definitions on
+ * purpose: the plugin is one translation unit, so every function is static and the library
+ * exports nothing but tsr_plugin_entry, with or without -fvisibility=hidden.
+ */
+#ifndef TESSERA_ST_WRITER_H
+#define TESSERA_ST_WRITER_H
+
+#include "st_support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* save                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct text {
+    char *data;
+    size_t length;
+    size_t capacity;
+    int out_of_memory;
+} text;
+
+static void text_append(text *t, const char *bytes, size_t count)
+{
+    if (t->out_of_memory) return;
+    if (t->capacity - t->length <= count) {
+        size_t capacity = t->capacity ? t->capacity : 1024;
+        while (capacity - t->length <= count) {
+            if (capacity > SIZE_MAX / 2) { t->out_of_memory = 1; return; }
+            capacity *= 2;
+        }
+        char *grown = realloc(t->data, capacity);
+        if (grown == NULL) { t->out_of_memory = 1; return; }
+        t->data = grown;
+        t->capacity = capacity;
+    }
+    memcpy(t->data + t->length, bytes, count);
+    t->length += count;
+    t->data[t->length] = '\0';
+}
+
+static void text_puts(text *t, const char *s)
+{
+    text_append(t, s, strlen(s));
+}
+
+/** Writes a JSON string; `s` was checked to be valid UTF-8. */
+static void text_json_string(text *t, const char *s)
+{
+    text_puts(t, "\"");
+    for (const char *run = s;; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\0' || c == '"' || c == '\\' || c < 0x20) {
+            text_append(t, run, (size_t)(s - run));
+            if (c == '\0') break;
+            char escaped[8];
+            if (c == '"' || c == '\\') snprintf(escaped, sizeof escaped, "\\%c", c);
+            else snprintf(escaped, sizeof escaped, "\\u%04x", c);
+            text_puts(t, escaped);
+            run = s + 1;
+        }
+    }
+    text_puts(t, "\"");
+}
+
+/** One initializer to write, borrowed from the graph (which save() does not modify). */
+typedef struct save_entry {
+    const char *name;
+    const dtype_info *dtype;
+    uint32_t ndim;
+    const int64_t *shape;
+    const void *data;
+    uint64_t byte_size;
+} save_entry;
+
+static int compare_save_names(const void *a, const void *b)
+{
+    return strcmp(((const save_entry *)a)->name, ((const save_entry *)b)->name);
+}
+
+/** Reads and checks every initializer of `graph` into a new array sorted by name. */
+static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host, const tsr_graph *graph, save_entry **out,
+                                       size_t *count_out)
+{
+    *out = NULL;
+    *count_out = 0;
+    tsr_graph_summary summary;
+    memset(&summary, 0, sizeof summary);
+    summary.struct_size = (uint32_t)sizeof summary;
+    tsr_status *status = api->graph_summary(graph, &summary);
+    if (status != NULL) return wrap_host_error(api, status, "reading the summary of graph", "to save");
+    if (summary.node_count > 0 || summary.input_count > 0 || summary.output_count > 0) {
+        char message[256];
+        snprintf(message, sizeof message,
+                 PLUGIN_NAME ": safetensors stores weights only; the graph's %zu nodes, %zu inputs and %zu outputs are not saved",
+                 summary.node_count, summary.input_count, summary.output_count);
+        api->log(host, TSR_LOG_WARNING, message);
+    }
+    size_t count = summary.initializer_count;
+    save_entry *entries = count > 0 ? calloc(count, sizeof *entries) : NULL;
+    if (count > 0 && entries == NULL) return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory saving %zu tensors", count);
+    for (size_t i = 0; i < count && status == NULL; i++) {
+        const char *name = NULL;
+        tsr_tensor_view view;
+        memset(&view, 0, sizeof view);
+        view.struct_size = (uint32_t)sizeof view;
+        status = api->graph_initializer(graph, i, &name, &view);
+        if (status != NULL) {
+            char index[32];
+            snprintf(index, sizeof index, "%zu", i);
+            status = wrap_host_error(api, status, "reading initializer", index);
+            break;
+        }
+        save_entry *e = &entries[i];
+        e->name = name;
+        e->dtype = dtype_by_code(view.dtype);
+        e->ndim = view.ndim;
+        e->shape = view.shape;
+        e->data = view.data;
+        e->byte_size = view.byte_size;
+        if (name == NULL || name[0] == '\0') {
+            status = fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": initializer %zu has no name; safetensors needs one", i);
+        } else if (strcmp(name, "__metadata__") == 0) {
+            status = fail(api, TSR_ERR_INVALID_ARGUMENT,
+                          PLUGIN_NAME ": an initializer is called '__metadata__', a name safetensors reserves; rename it");
+        } else if (utf8_invalid_offset((const unsigned char *)name, strlen(name)) != strlen(name)) {
+            status = fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": initializer %zu's name is not valid UTF-8", i);
+        } else if (e->dtype == NULL) {
+            status = fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME ": initializer '%s' has dtype %d, which safetensors cannot store",
+                          name, (int)view.dtype);
+        } else if (view.ndim > TSR_MAX_RANK || (view.ndim > 0 && view.shape == NULL)) {
+            status = fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": initializer '%s' has an invalid shape (rank %u)", name,
+                          (unsigned)view.ndim);
+        } else {
+            uint64_t bytes = e->dtype->size;
+            int overflow = 0;
+            for (uint32_t d = 0; d < view.ndim; d++) {
+                if (view.shape[d] < 0) overflow = 1;
+                else if (view.shape[d] != 0 && bytes > UINT64_MAX / (uint64_t)view.shape[d]) overflow = 1;
+                else bytes *= (uint64_t)view.shape[d];
+            }
+            if (overflow || bytes != view.byte_size || (bytes > 0 && view.data == NULL)) {
+                status = fail(api, TSR_ERR_INVALID_ARGUMENT,
+                              PLUGIN_NAME ": initializer '%s' has byte_size %" PRIu64 ", which does not match its dtype %s and shape",
+                              name, view.byte_size, e->dtype->name);
+            }
+        }
+    }
+    if (status == NULL && count > 1) {
+        qsort(entries, count, sizeof *entries, compare_save_names);
+        for (size_t i = 1; i < count && status == NULL; i++) {
+            if (strcmp(entries[i - 1].name, entries[i].name) == 0) {
+                status = fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": two initializers are called '%s'", entries[i].name);
+            }
+        }
+    }
+    if (status != NULL) {
+        free(entries);
+        return status;
+    }
+    *out = entries;
+    *count_out = count;
+    return NULL;
+}
+
+/** Builds the header: sorted entries with contiguous offsets, padded with spaces to a multiple of 8. */
+static int build_header(text *header, const save_entry *entries, size_t count)
+{
+    text_puts(header, "{");
+    uint64_t offset = 0;
+    for (size_t i = 0; i < count; i++) {
+        const save_entry *e = &entries[i];
+        char numbers[64];
+        if (i > 0) text_puts(header, ",");
+        text_json_string(header, e->name);
+        text_puts(header, ":{\"dtype\":\"");
+        text_puts(header, e->dtype->name);
+        text_puts(header, "\",\"shape\":[");
+        for (uint32_t d = 0; d < e->ndim; d++) {
+            snprintf(numbers, sizeof numbers, d ? ",%" PRId64 : "%" PRId64, e->shape[d]);
+            text_puts(header, numbers);
+        }
+        snprintf(numbers, sizeof numbers, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", offset, offset + e->byte_size);
+        text_puts(header, numbers);
+        offset += e->byte_size;
+    }
+    text_puts(header, "}");
+    while (header->length % 8 != 0) text_puts(header, " ");
+    return !header->out_of_memory;
+}
+
+/** Writes all of `bytes`, in chunks (write(2) may take less than asked); 0 with errno on failure. */
+static int write_all(int fd, const void *bytes, uint64_t count)
+{
+    const unsigned char *at = bytes;
+    while (count > 0) {
+        size_t chunk = count > (uint64_t)(1u << 30) ? (size_t)(1u << 30) : (size_t)count;
+        ssize_t written = write(fd, at, chunk);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            return 0;
+        }
+        at += written;
+        count -= (uint64_t)written;
+    }
+    return 1;
+}
+
+/** fsyncs the directory holding `path` so the rename is durable; best effort. */
+static void sync_parent_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *directory = slash == NULL ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    if (directory == NULL) return;
+    int fd = open(directory, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(directory);
+}
+
+static tsr_status *write_safetensors(const tsr_host_api *api, tsr_host *host, const tsr_graph *graph, const char *path)
+{
+    if (graph == NULL || path == NULL || path[0] == '\0') {
+        return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": save() needs a graph and a path, got NULL or empty");
+    }
+    save_entry *entries;
+    size_t count;
+    tsr_status *status = collect_initializers(api, host, graph, &entries, &count);
+    if (status != NULL) return status;
+
+    text header = {NULL, 0, 0, 0};
+    if (!build_header(&header, entries, count)) {
+        free(header.data);
+        free(entries);
+        return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory writing the header of '%s'", path);
+    }
+    if (header.length > MAX_HEADER) {
+        free(header.data);
+        free(entries);
+        return fail(api, TSR_ERR_UNSUPPORTED,
+                    PLUGIN_NAME ": the header for '%s' would be %zu bytes, more than the %" PRIu64 " MiB readers accept", path,
+                    header.length, MAX_HEADER >> 20);
+    }
+
+    size_t temporary_size = strlen(path) + 32;
+    char *temporary = malloc(temporary_size);
+    if (temporary == NULL) {
+        free(header.data);
+        free(entries);
+        return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory saving '%s'", path);
+    }
+    snprintf(temporary, temporary_size, "%s.tmp-%ld", path, (long)getpid());
+
+    const char *step = "create";
+    int fd;
+    do {
+        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    int ok = fd >= 0;
+    if (ok) {
+        unsigned char length[8];
+        write_le64(length, (uint64_t)header.length);
+        step = "write";
+        ok = write_all(fd, length, sizeof length) && write_all(fd, header.data, header.length);
+        for (size_t i = 0; i < count && ok; i++) ok = write_all(fd, entries[i].data, entries[i].byte_size);
+        if (ok) {
+            step = "fsync";
+            ok = fsync(fd) == 0;
+        }
+        int error = errno;
+        if (close(fd) != 0 && ok) {
+            step = "close";
+            ok = 0;
+        } else {
+            errno = error;
+        }
+    }
+    if (ok) {
+        step = "rename";
+        ok = rename(temporary, path) == 0;
+    }
+    if (!ok) {
+        int error = errno;
+        if (fd >= 0) unlink(temporary);
+        if (strcmp(step, "rename") == 0) {
+            status = fail(api, TSR_ERR_IO, PLUGIN_NAME ": cannot rename '%s' to '%s': %s", temporary, path, strerror(error));
+        } else {
+            status = fail(api, TSR_ERR_IO, PLUGIN_NAME ": cannot %s '%s' while saving '%s': %s; check that the directory exists, "
+                          "is writable and has free space",
+                          step, temporary, path, strerror(error));
+        }
+    } else {
+        sync_parent_directory(path);
+    }
+    free(temporary);
+    free(header.data);
+    free(entries);
+    return status;
+}
+
+#endif /* TESSERA_ST_WRITER_H */

@@ -1,0 +1,2 @@
+/* SQLite, for the model registry. */
+#include <sqlite3.h>

@@ -1,0 +1,39 @@
+extension ConfigLoader {
+    /// What `tesserad` runs with when given no `--config`: loopback only, a store in
+    /// `./.tessera`, and every bundled plugin.
+    public static let embeddedDefault = """
+        # Tessera's built-in configuration: used when tesserad starts without --config.
+        # Print it with `tessera config default`, edit, and pass the copy with --config.
+
+        [server]
+        listen = "127.0.0.1:8080"   # loopback only; use "0.0.0.0:8080" to serve the network
+
+        [store]
+        path = ".tessera"           # registry, artifacts and the events log live here
+
+        [log]
+        level = "info"
+
+        [[plugins]]
+        name = "safetensors"        # format: reads and writes .safetensors weights
+
+        [[plugins]]
+        name = "prune-magnitude"    # optimizer: zeroes the smallest weights
+
+        [[plugins]]
+        name = "latency-slo"        # monitor: p50/p90/p99 latency against an objective
+        [plugins.settings]
+        p99_ms = 50
+
+        [[plugins]]
+        name = "prometheus"         # exporter: Prometheus text for GET /metrics
+        [plugins.settings]
+        namespace = "tessera"
+
+        [[plugins]]
+        name = "jsonl-events"       # exporter: one JSON line per event
+        [plugins.settings]
+        path = ".tessera/events.jsonl"
+
+        """
+}

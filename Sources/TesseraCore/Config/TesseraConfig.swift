@@ -1,0 +1,46 @@
+/// The daemon's configuration, as read from `tessera.toml` (or the embedded default).
+public struct TesseraConfig: Sendable, Equatable {
+    /// Where the HTTP server listens.
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// The model store's folder.
+    public var storePath: String = ".tessera"
+    /// Log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String = "info"
+    /// Plugins in load order.
+    public var plugins: [PluginSpec] = []
+    /// The file the configuration came from ("<embedded default>" for the built-in one).
+    public var source: String = ConfigLoader.embeddedName
+    /// Folder that relative plugin paths resolve against (the file's folder); nil: the
+    /// working directory.
+    public var baseDirectory: String?
+
+    public init() {}
+}
+
+/// One thing wrong with a configuration, located by file, line and key.
+public struct ConfigIssue: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    /// Dotted key path, e.g. `plugins[2].sha256`; empty for problems with the file as a whole.
+    public var key: String
+    public var message: String
+
+    public init(file: String, line: Int?, key: String, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String {
+        let place = line.map { "\(file):\($0)" } ?? file
+        return key.isEmpty ? "\(place): \(message)" : "\(place): \(key): \(message)"
+    }
+}
+
+/// A configuration that could not be used, with every issue found.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var issues: [ConfigIssue]
+    public var description: String { issues.map(\.description).joined(separator: "\n") }
+}

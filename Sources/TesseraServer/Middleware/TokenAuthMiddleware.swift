@@ -1,0 +1,29 @@
+import Hummingbird
+
+/// Requires `Authorization: Bearer <token>` on the routes it guards: 401 without a token,
+/// 403 with a wrong one.
+struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token else { return try await next(request, context) }
+        guard let header = request.headers[.authorization] else {
+            var error = APIError(.unauthorized, "the management API needs a token: send `Authorization: Bearer <token>` (the token is in the store's management-token file, or TESSERA_MANAGEMENT_TOKEN)")
+            error.headers[.wwwAuthenticate] = "Bearer"
+            throw error
+        }
+        let prefix = "Bearer "
+        guard header.hasPrefix(prefix), Self.constantTimeEqual(String(header.dropFirst(prefix.count)), token) else {
+            throw APIError(.forbidden, "the management token is wrong")
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares without stopping at the first difference, so timing does not leak the token.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<min(x.count, y.count) { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+}

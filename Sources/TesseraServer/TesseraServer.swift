@@ -1,0 +1,31 @@
+public import Hummingbird
+public import Logging
+import TesseraCore
+
+/// TesseraServer: the daemon's HTTP face — Open Inference Protocol endpoints, the management
+/// API under /v1, /metrics — and the services that run until shutdown. It turns HTTP into
+/// calls on TesseraCore and never touches plugin libraries or files directly.
+public enum TesseraServer {
+    /// Name reported by `GET /v2` and in the `Server` header.
+    public static let serverName = "tessera"
+
+    /// Builds the HTTP application: routes, error handling and authentication.
+    public static func makeApplication(
+        state: ServerState,
+        host: String,
+        port: Int,
+        logger: Logger
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.add(middleware: ErrorMiddleware(logger: logger))
+        HealthRoutes(state: state).register(on: router)
+        MetricsRoutes(state: state).register(on: router)
+        let management = router.group("v1").add(middleware: TokenAuthMiddleware(token: state.managementToken))
+        PluginRoutes(state: state).register(on: management)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: serverName),
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct PluginsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugins",
+        abstract: "List the daemon's plugins, or check a plugin library you built.",
+        subcommands: [PluginsList.self, PluginsCheck.self]
+    )
+}

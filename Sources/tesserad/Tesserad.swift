@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import TesseraCore
+import TesseraServer
+
+/// The Tessera daemon: loads the configured plugins, serves HTTP, and shuts down gracefully
+/// on SIGTERM or SIGINT.
+@main
+struct Tesserad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tesserad",
+        abstract: "Serve and operate machine-learning models.",
+        discussion: """
+            Without --config, tesserad runs on its embedded default configuration: it listens on \
+            127.0.0.1:8080, keeps its store in ./.tessera and loads every bundled plugin. \
+            Print that configuration with `tessera config default`.
+
+            The management API (/v1) needs a bearer token. On first start tesserad writes one to \
+            <store>/management-token (mode 0600); TESSERA_MANAGEMENT_TOKEN overrides it.
+            """,
+        version: TesseraCore.version
+    )
+
+    @Option(name: .shortAndLong, help: "Configuration file (TOML). Default: the embedded configuration.")
+    var config: String?
+
+    @Option(help: "Listen address HOST:PORT, overriding the configuration's server.listen.")
+    var listen: String?
+
+    @Flag(help: "Exit if any plugin fails to load, instead of running without it.")
+    var strict = false
+
+    @Flag(help: "Load no plugins given by path: only bundled ones.")
+    var safeMode = false
+
+    mutating func run() async throws {
+        var settings: TesseraConfig
+        do {
+            settings = try config.map { try ConfigLoader.load(path: $0) } ?? ConfigLoader.loadDefault()
+        } catch {
+            throw ValidationError("the configuration has problems:\n\(error)")
+        }
+        if let listen {
+            guard let (host, port) = ConfigLoader.hostAndPort(listen) else {
+                throw ValidationError("--listen '\(listen)' is not HOST:PORT, e.g. 127.0.0.1:8080")
+            }
+            settings.host = host
+            settings.port = port
+        }
+        let logger = Self.makeLogger(level: settings.logLevel)
+
+        let store = URL(fileURLWithPath: settings.storePath, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        let token = try ManagementToken.load(storeDirectory: store.path)
+
+        let plugins = PluginHost(hostName: "tesserad", logger: logger)
+        let specs = safeMode ? settings.plugins.filter { if case .bundled = $0.source { true } else { false } } : settings.plugins
+        plugins.load(specs, baseDirectory: settings.baseDirectory)
+        for problem in plugins.problems {
+            logger.warning("running without plugin", metadata: ["plugin": "\(problem.name)", "reason": "\(problem.reason ?? "")"])
+        }
+        if strict, !plugins.problems.isEmpty {
+            plugins.shutdown()
+            throw ValidationError("--strict: \(plugins.problems.count) plugin(s) failed to load:\n"
+                + plugins.problems.map { "  \($0.name): \($0.reason ?? "")" }.joined(separator: "\n"))
+        }
+        Events(host: plugins, logger: logger).send(type: "daemon.started",
+            message: "tesserad \(TesseraCore.version) listening on \(settings.host):\(settings.port)")
+
+        let state = ServerState(plugins: plugins, managementToken: token)
+        let app = TesseraServer.makeApplication(state: state, host: settings.host, port: settings.port, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: PluginHostService(host: plugins)), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info("tesserad starting", metadata: ["listen": "\(settings.host):\(settings.port)", "config": "\(settings.source)"])
+        try await group.run()
+        logger.info("tesserad stopped")
+    }
+
+    static func makeLogger(level: String) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: level) ?? .info
+            return handler
+        }
+        return Logger(label: "tesserad")
+    }
+}

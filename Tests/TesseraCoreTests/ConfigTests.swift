@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import TesseraCore
+import TesseraTestSupport
+
+@Suite("Configuration")
+struct ConfigTests {
+    @Test("the embedded default parses and lists every bundled plugin")
+    func embeddedDefault() throws {
+        let config = try ConfigLoader.parse(ConfigLoader.embeddedDefault, file: "default")
+        #expect(config.host == "127.0.0.1")
+        #expect(config.port == 8080)
+        #expect(config.plugins.map(\.source) == BundledPlugins.knownNames.map { .bundled($0) })
+        #expect(config.plugins.first { $0.source == .bundled("latency-slo") }?.settings["p99_ms"] == .integer(50))
+    }
+
+    @Test("a full configuration is read with plugin order, pins, enabled flags and settings")
+    func full() throws {
+        let text = """
+            [server]
+            listen = "0.0.0.0:9000"
+            [store]
+            path = "/var/lib/tessera"
+            [[plugins]]
+            path = "plugins/libx.so"
+            sha256 = "\(String(repeating: "AB", count: 32))"
+            [plugins.settings]
+            namespace = "svc"
+            ratio = 0.25
+            tags = ["a", "b"]
+            [[plugins]]
+            name = "latency-slo"
+            enabled = false
+            """
+        let config = try ConfigLoader.parse(text, file: "t.toml")
+        #expect(config.host == "0.0.0.0" && config.port == 9000)
+        #expect(config.storePath == "/var/lib/tessera")
+        #expect(config.plugins.count == 2)
+        #expect(config.plugins[0].source == .path("plugins/libx.so"))
+        #expect(config.plugins[0].sha256 == String(repeating: "ab", count: 32))
+        #expect(config.plugins[0].settings.keys == ["namespace", "ratio", "tags"])
+        #expect(config.plugins[0].settings["ratio"] == .float(0.25))
+        #expect(config.plugins[0].line == 5)
+        #expect(config.plugins[1].enabled == false)
+    }
+
+    struct BadCase: Sendable, CustomStringConvertible {
+        let text: String
+        let expected: String
+        var description: String { expected }
+    }
+
+    @Test("every problem is named with file, line and key", arguments: [
+        BadCase(text: "[server]\nlisten = 8080\n", expected: "c.toml:2: server.listen: expected a string, got integer"),
+        BadCase(text: "[server]\nlisten = \"localhost\"\n", expected: "c.toml:2: server.listen: 'localhost' is not HOST:PORT"),
+        BadCase(text: "[server]\nport = 1\n", expected: "c.toml:2: server.port: unknown key; accepted here: listen"),
+        BadCase(text: "[serve]\n", expected: "c.toml:1: serve: unknown key; accepted here: server, store, log, plugins"),
+        BadCase(text: "[[plugins]]\nname = \"a\"\npath = \"b\"\n", expected: "c.toml:1: plugins[1]: give either `name` or `path`, not both"),
+        BadCase(text: "[[plugins]]\nenabled = true\n", expected: "c.toml:1: plugins[1]: a plugin needs `name`"),
+        BadCase(text: "[[plugins]]\nname = \"a\"\nsha256 = \"abc\"\n", expected: "c.toml:3: plugins[1].sha256: expected 64 hexadecimal digits"),
+        BadCase(text: "[[plugins]]\nname = \"a\"\nenabled = \"yes\"\n", expected: "c.toml:3: plugins[1].enabled: expected true or false, got string"),
+        BadCase(text: "[[plugins]]\nname = \"a\"\nsetings = {}\n", expected: "c.toml:3: plugins[1].setings: unknown key"),
+        BadCase(text: "[log]\nlevel = \"loud\"\n", expected: "c.toml:2: log.level: 'loud' is not a log level"),
+        BadCase(text: "[server]\nlisten = \"a:1\"\nlisten = \"b:2\"\n", expected: "c.toml:3: TOML syntax: duplicate key 'listen'"),
+    ])
+    func problems(_ bad: BadCase) {
+        do {
+            _ = try ConfigLoader.parse(bad.text, file: "c.toml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasPrefix(bad.expected), "got: \(error.description)")
+        }
+    }
+
+    @Test("all problems are reported at once, not just the first")
+    func manyProblems() {
+        do {
+            _ = try ConfigLoader.parse("[server]\nlisten = 1\n[store]\npath = 2\n", file: "c.toml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.issues.map(\.line) == [2, 4])
+        }
+    }
+
+    @Test("missing plugin files and unknown bundled names are found before anything starts")
+    func pluginFiles() throws {
+        let folder = try TestSupport.temporaryDirectory()
+        let file = folder.appendingPathComponent("tessera.toml").path
+        try "[[plugins]]\npath = \"libnothere.so\"\n[[plugins]]\nname = \"no-such-plugin\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try ConfigLoader.load(path: file)
+        let issues = ConfigLoader.checkPluginFiles(config, bundledSearchPaths: [folder.path])
+        #expect(issues.count == 2)
+        #expect(issues[0].description == "\(file):1: plugins[1].path: no file at \(folder.appendingPathComponent("libnothere.so").path)")
+        #expect(issues[1].line == 3)
+        #expect(issues[1].message.contains("no bundled plugin named 'no-such-plugin'"))
+    }
+
+    @Test("command-line setting values are read as TOML scalars, else as text", arguments: [
+        ("20", SettingValue.integer(20)), ("0.5", .float(0.5)), ("true", .bool(true)),
+        ("\"quoted\"", .string("quoted")), ("/tmp/events.jsonl", .string("/tmp/events.jsonl")),
+    ])
+    func settingValues(text: String, value: SettingValue) {
+        #expect(SettingValue(parsing: text) == value)
+    }
+}

@@ -9,12 +9,12 @@ let swiftSettings: [SwiftSetting] = [
 
 /// Bundled plugins: each folder under Plugins/ is a C target built as its own shared library,
 /// `libtessera-<name>.so`, next to the executables.
-let bundledPlugins: [(folder: String, target: String)] = [
-    ("latency-slo", "TesseraPluginLatencySLO"),
-    ("jsonl-events", "TesseraPluginJSONLEvents"),
-    ("prometheus", "TesseraPluginPrometheus"),
-    ("safetensors", "TesseraPluginSafetensors"),
-    ("prune-magnitude", "TesseraPluginPruneMagnitude"),
+let bundledPlugins: [(folder: String, target: String, exclude: [String])] = [
+    ("latency-slo", "TesseraPluginLatencySLO", ["README.md"]),
+    ("jsonl-events", "TesseraPluginJSONLEvents", ["README.md"]),
+    ("prometheus", "TesseraPluginPrometheus", ["README.md"]),
+    ("safetensors", "TesseraPluginSafetensors", ["README.md", "fixtures"]),
+    ("prune-magnitude", "TesseraPluginPruneMagnitude", ["README.md"]),
 ]
 
 let package = Package(
@@ -55,6 +55,8 @@ let package = Package(
         ),
         .target(name: "CTesseraKernels"),
         .target(name: "CTesseraHash"),
+        // Host-only C: the fingerprint the host compares plugins against.
+        .target(name: "CTesseraHost", dependencies: ["TesseraSDK"]),
         .target(
             name: "TesseraEngine",
             dependencies: ["CTesseraKernels"],
@@ -63,7 +65,7 @@ let package = Package(
         .target(
             name: "TesseraCore",
             dependencies: [
-                "TesseraEngine", "TesseraSDK", "CLibFFI", "CSQLite", "CTesseraHash",
+                "TesseraEngine", "TesseraSDK", "CTesseraHost", "CLibFFI", "CSQLite", "CTesseraHash",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -99,7 +101,7 @@ let package = Package(
         .target(name: "TesseraTestSupport", path: "Tests/TesseraTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraEngineTests",
-            dependencies: ["TesseraEngine"],
+            dependencies: ["TesseraEngine", "CTesseraKernels"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -116,7 +118,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
     ] + bundledPlugins.map {
-        .target(name: $0.target, dependencies: ["TesseraSDK"], path: "Plugins/\($0.folder)", exclude: ["README.md"])
+        .target(name: $0.target, dependencies: ["TesseraSDK"], path: "Plugins/\($0.folder)", exclude: $0.exclude)
     },
     swiftLanguageModes: [.v6]
 )

@@ -126,7 +126,9 @@ struct DaemonTests {
 
         let good = folder.appendingPathComponent("good.toml").path
         try TestSupport.run(tessera, ["config", "default"]).stdout.write(toFile: good, atomically: true, encoding: .utf8)
-        let ok = try TestSupport.run(tessera, ["config", "check", good, "--load-plugins"])
+        // The default writes events under ./.tessera, which tesserad creates on start.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent(".tessera"), withIntermediateDirectories: true)
+        let ok = try TestSupport.run(tessera, ["config", "check", good, "--load-plugins"], directory: folder)
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         #expect(ok.stdout.contains("OK"))
     }

@@ -1,7 +1,8 @@
 /*
  * Compile-time checks of the ABI's layout on the platforms Tessera ships for (LP64 Linux and
  * macOS). A change that moves a member of a published struct fails the host's build here
- * instead of silently breaking plugins compiled against an earlier header.
+ * instead of silently breaking plugins compiled against an earlier header. Defines no symbols,
+ * so plugins that link this target export nothing extra.
  */
 #include <tessera/tessera.h>
 
@@ -14,6 +15,3 @@ _Static_assert(offsetof(tsr_plugin_descriptor, fingerprint) == 12, "descriptor.f
 _Static_assert(offsetof(tsr_plugin_descriptor, id) == 48, "descriptor.id moved");
 _Static_assert(offsetof(tsr_host_api, log) == 24, "tsr_host_api.log moved");
 #endif
-
-/** The fingerprint of the headers the host was compiled with; the host compares plugins' against it. */
-const tsr_abi_fingerprint tsr_host_fingerprint = TSR_ABI_FINGERPRINT_INIT;

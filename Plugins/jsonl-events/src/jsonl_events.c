@@ -431,7 +431,10 @@ static tsr_status *require_active(jsonl_events *self, const char *function)
 
 static tsr_status *events_create(const tsr_host_api *api, tsr_host *host, void **instance)
 {
-    if (api == NULL) return NULL; /* cannot report anything without the table; the host never does this */
+    if (api == NULL) { /* nothing can be reported without the table; the ABI guarantees one */
+        if (instance != NULL) *instance = NULL;
+        return NULL;
+    }
     if (!TSR_HAS_FIELD(api, tsr_host_api, setting_bool)) {
         return api->status_create(TSR_ERR_FAILED_PRECONDITION,
                                   PLUGIN_NAME ": the host API table is too small for ABI 1.0; upgrade the host");

@@ -31,10 +31,8 @@ public enum ConfigLoader {
         let root: TOMLTable
         do {
             root = try TOMLParser.parse(text)
-        } catch let error as TOMLError {
-            throw ConfigError(issues: [ConfigIssue(file: file, line: error.position.line, key: "", message: "TOML syntax: \(error.message)")])
         } catch {
-            throw ConfigError(issues: [ConfigIssue(file: file, line: nil, key: "", message: "TOML syntax: \(error)")])
+            throw ConfigError(issues: [ConfigIssue(file: file, line: error.position.line, key: "", message: "TOML syntax: \(error.message)")])
         }
         var reader = Reader(file: file)
         var config = TesseraConfig()

@@ -66,7 +66,7 @@ enum GraphAPI {
                     outputs: try GraphAPI.strings(outputs, outputCount, "outputs"),
                     attributes: try (0..<attributeCount).map { index in
                         guard let attributes else { throw Failure("attributes is NULL but attribute_count is \(attributeCount)") }
-                        return try GraphAPI.attribute(attributes + index)
+                        return try GraphAPI.attribute(VersionedStruct.element(attributes, index))
                     })
                 guard !node.opType.isEmpty else { throw Failure("op_type must not be empty") }
                 guard !node.outputs.isEmpty else { throw Failure("node '\(node.name)' (\(node.opType)) has no outputs") }

@@ -21,6 +21,7 @@ public struct PluginError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let notFound = Code(name: "not-found")
         public static let callFailed = Code(name: "call-failed")
         public static let wrongState = Code(name: "wrong-state")
+        public static let invalidParameter = Code(name: "invalid-parameter")
     }
 
     public let code: Code

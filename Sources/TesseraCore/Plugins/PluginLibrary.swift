@@ -1,5 +1,6 @@
 import Foundation
 import TesseraSDK
+import CTesseraHost
 
 /// A plugin library that is open and whose descriptor passed every ABI check.
 struct PluginLibrary: @unchecked Sendable {

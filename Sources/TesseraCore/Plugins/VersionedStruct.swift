@@ -25,6 +25,22 @@ enum VersionedStruct {
         }
     }
 
+    /// Reads `count` elements of an array the other side laid out with its own sizeof: the
+    /// first element's struct_size is the stride (tessera/abi.h).
+    static func readArray<T>(_ base: UnsafePointer<T>, count: Int, into empty: T) -> [T] {
+        guard count > 0 else { return [] }
+        let stride = max(declaredSize(base), 4)
+        return (0..<count).map { index in
+            read((UnsafeRawPointer(base) + index * stride).assumingMemoryBound(to: T.self), into: empty)
+        }
+    }
+
+    /// The address of element `index` of such an array.
+    static func element<T>(_ base: UnsafePointer<T>, _ index: Int) -> UnsafePointer<T> {
+        let stride = max(declaredSize(base), 4)
+        return (UnsafeRawPointer(base) + index * stride).assumingMemoryBound(to: T.self)
+    }
+
     /// The declared size of the struct at `pointer`.
     static func declaredSize(_ pointer: UnsafeRawPointer) -> Int {
         Int(pointer.load(as: UInt32.self))

@@ -101,6 +101,14 @@ static const npy_type *type_for_dtype(tsr_dtype dtype)
     return NULL;
 }
 
+/** A readable name for a dtype, for messages. */
+static const char *dtype_name(tsr_dtype dtype)
+{
+    static const char *const names[] = {"INVALID", "FP32",  "FP16",   "BF16",  "FP64",   "INT8",   "UINT8",
+                                        "INT16",   "UINT16", "INT32", "UINT32", "INT64", "UINT64", "BOOL"};
+    return dtype >= 0 && (size_t)dtype < sizeof names / sizeof names[0] ? names[dtype] : "unknown";
+}
+
 static int host_is_little_endian(void)
 {
     const uint16_t probe = 1;
@@ -333,8 +341,12 @@ static tsr_status *load_open_file(npy_plugin *self, const char *path, FILE *file
 
     /* Preamble: magic, version, header length (2 bytes in 1.0, 4 bytes in 2.0 and 3.0). */
     unsigned char preamble[12];
-    if (file_size < 10 || !read_exactly(file, preamble, 8) || memcmp(preamble, k_magic, sizeof k_magic) != 0) {
+    size_t got = file_size < 8 ? 0 : fread(preamble, 1, 8, file);
+    if (got >= sizeof k_magic && memcmp(preamble, k_magic, sizeof k_magic) != 0) {
         return fail(api, TSR_ERR_CORRUPT_DATA, "'%s' is not a .npy file: it does not start with \\x93NUMPY", path);
+    }
+    if (got != 8 || file_size < 10) {
+        return fail(api, TSR_ERR_CORRUPT_DATA, "'%s' is %" PRIu64 " bytes, too short to be a .npy file", path, file_size);
     }
     unsigned major = preamble[6], minor = preamble[7];
     if (major < 1 || major > 3 || minor != 0) {
@@ -348,11 +360,15 @@ static tsr_status *load_open_file(npy_plugin *self, const char *path, FILE *file
     }
     uint32_t header_length = read_le(preamble + 8, length_bytes);
     uint64_t data_offset = 8 + length_bytes + (uint64_t)header_length;
-    if (header_length == 0 || header_length > MAX_HEADER_BYTES || data_offset > file_size) {
+    if (header_length == 0 || header_length > MAX_HEADER_BYTES) {
         return fail(api, TSR_ERR_CORRUPT_DATA,
-                    "'%s' declares a %" PRIu32 "-byte header, which is empty, larger than %u bytes, or longer than the "
-                    "%" PRIu64 "-byte file",
-                    path, header_length, MAX_HEADER_BYTES, file_size);
+                    "'%s' declares a %" PRIu32 "-byte header; a .npy header is between 1 and %u bytes", path,
+                    header_length, MAX_HEADER_BYTES);
+    }
+    if (data_offset > file_size) {
+        return fail(api, TSR_ERR_CORRUPT_DATA,
+                    "'%s' declares a %" PRIu32 "-byte header but the file is only %" PRIu64 " bytes; it is truncated",
+                    path, header_length, file_size);
     }
 
     char *text = malloc(header_length);
@@ -378,6 +394,15 @@ static tsr_status *load_open_file(npy_plugin *self, const char *path, FILE *file
                     path);
     }
     const npy_type *type = type_for_descr(header.descr);
+    if (type == NULL && header.descr[0] == '>') {
+        char little[sizeof header.descr];
+        memcpy(little, header.descr, sizeof little);
+        little[0] = '<';
+        return fail(api, TSR_ERR_UNSUPPORTED,
+                    "'%s' holds big-endian elements ('%s'); re-save it little-endian, e.g. np.save(path, "
+                    "a.astype('%s'))",
+                    path, header.descr, little);
+    }
     if (type == NULL) {
         return fail(api, TSR_ERR_UNSUPPORTED,
                     "'%s' holds elements of type '%s'; this plugin reads " SUPPORTED_TYPES
@@ -558,8 +583,9 @@ static tsr_status *npy_save(void *instance, const tsr_graph *graph, const char *
     const npy_type *type = type_for_dtype(view.dtype);
     if (type == NULL) {
         return fail(api, TSR_ERR_UNSUPPORTED,
-                    "initializer '%s' has dtype %d, which this plugin cannot write; it writes " SUPPORTED_TYPES,
-                    name ? name : "?", (int)view.dtype);
+                    "initializer '%s' is %s (dtype %d), which .npy files written by this plugin cannot hold; it "
+                    "writes " SUPPORTED_TYPES,
+                    name ? name : "?", dtype_name(view.dtype), (int)view.dtype);
     }
     if (type->itemsize > 1 && !host_is_little_endian()) {
         return fail(api, TSR_ERR_UNSUPPORTED, "this plugin writes little-endian data and this machine is big-endian");

@@ -35,10 +35,13 @@ extern "C" {
 #define TSR_ABI_ENDIAN_MARK 0x01020304u
 
 /**
- * What a plugin's compiler thought the world looked like. The host compares every member
- * with its own and refuses the plugin on any difference: a plugin built with a stale header,
- * for a 32-bit target, or with a packing pragma in force is caught here instead of crashing
- * later. Filled in by TSR_ABI_FINGERPRINT_INIT (tessera/plugin.h); never by hand.
+ * What a plugin's compiler thought the world looked like. The host refuses the plugin when
+ * the byte order, pointer size, size_t size or int64_t alignment differ from its own, and
+ * when a struct size differs from the size that struct had at the plugin's ABI minor (sizes
+ * only grow with the minor, so an older plugin's may be smaller than the host's). A plugin
+ * built with a stale header, for a 32-bit target, or with a packing pragma in force is caught
+ * here instead of crashing later. Filled in by TSR_ABI_FINGERPRINT_INIT (tessera/plugin.h);
+ * never by hand.
  * \since 1.0
  */
 typedef struct tsr_abi_fingerprint {
@@ -51,6 +54,15 @@ typedef struct tsr_abi_fingerprint {
     uint32_t descriptor_size;    /**< sizeof(tsr_plugin_descriptor) in the plugin's header */
     uint32_t int64_align;        /**< alignment of int64_t (differs on some 32-bit ABIs) */
 } tsr_abi_fingerprint;
+
+/*
+ * Rules for versioned structs (every struct that starts with struct_size):
+ *  - Out-structs: whoever passes a pointer for the other side to fill sets its struct_size to
+ *    its own sizeof first; the filler writes nothing past it. A struct_size of 0 gets nothing.
+ *  - Arrays: an array of versioned structs is laid out with the sender's sizeof. To step
+ *    through one received from the other side, use the first element's struct_size as the
+ *    stride, and read each element with TSR_HAS_FIELD.
+ */
 
 /**
  * True when an out-struct filled by a newer or older party has room for `field`.

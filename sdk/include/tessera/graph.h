@@ -5,6 +5,8 @@
  * in load) or edit one (optimizer plugins in run) through the graph functions of the host
  * API table (tessera/host.h), using the structs declared here.
  *
+ * A tsr_graph* is valid only during the call that received it; do not keep it.
+ *
  * Model: named values flow between nodes. A graph has inputs (with dtype and shape, where
  * TSR_DIM_DYNAMIC marks a run-time dimension), initializers (constant tensors: the weights),
  * nodes (an op type such as "MatMul", input value names, output value names and attributes)

@@ -127,7 +127,10 @@ typedef struct tsr_host_api {
      */
     tsr_status *(*graph_initializer)(const tsr_graph *graph, size_t index, const char **name,
                                      tsr_tensor_view *out);
-    /** Replaces the data of initializer `name`, with the same ownership rules as graph_add_initializer. [instance-serialized] */
+    /**
+     * Replaces the data of initializer `name` (its dtype and shape may change), with the same
+     * ownership rules as graph_add_initializer. [instance-serialized]
+     */
     tsr_status *(*graph_replace_initializer)(tsr_graph *graph, const char *name,
                                              const tsr_tensor_view *view, const tsr_release *release);
     /** Removes node `index`; later nodes move down by one. [instance-serialized] */

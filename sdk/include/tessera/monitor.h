@@ -3,7 +3,8 @@
  *
  * The host feeds every batch of finished requests to observe(), and asks evaluate() for a
  * verdict on one model version (canary analysis, alerts, the health endpoint). Gauges a
- * monitor reports are exported as tessera_monitor_<monitor>_<gauge>{model,version}.
+ * monitor reports are exported as tessera_monitor_<monitor>_<gauge>{model,version}, with every
+ * character outside [a-zA-Z0-9_] in the monitor's name turned into '_'.
  */
 #ifndef TESSERA_MONITOR_H
 #define TESSERA_MONITOR_H

@@ -12,6 +12,12 @@
  * never dlclose()s a plugin (unloading code that may still own threads or callbacks is not
  * safe in general).
  *
+ * After a failure: if create() fails, nothing else is called. If activate() fails, destroy()
+ * is called without deactivate(). A capability call that fails is reported to whoever asked;
+ * a monitor or exporter whose background call fails is disabled and gets only destroy().
+ * Release callbacks (tessera/tensor.h) may run after destroy(), since a graph may outlive the
+ * instance that built it: their context must not point into the instance.
+ *
  * Threading: by default the host never calls into one instance from two threads at once
  * ([instance-serialized]); [main-thread] functions are called from the host's control thread.
  */

@@ -7,7 +7,8 @@
  *  - a plugin returning an error to the host creates it with status_create; the host reads
  *    and releases it; the plugin must not touch it afterwards;
  *  - a host API function returning an error to a plugin hands it over; the plugin reads it
- *    with status_code/status_message and releases it with status_release.
+ *    with status_code/status_message and releases it with status_release — or returns it
+ *    unchanged to the host, which hands ownership back.
  * No exceptions, panics or longjmps cross the boundary.
  */
 #ifndef TESSERA_STATUS_H

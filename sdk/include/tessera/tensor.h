@@ -50,7 +50,8 @@ typedef struct tsr_tensor_view {
     uint32_t ndim;         /**< 0 for a scalar */
     uint32_t reserved;     /**< zero */
     const int64_t *shape;  /**< ndim entries; may be NULL when ndim is 0 */
-    void *data;            /**< may be NULL only when byte_size is 0 */
+    void *data;            /**< may be NULL only when byte_size is 0; not writable when the
+                                view came from the host (weights may be a read-only mmap) */
     uint64_t byte_size;
 } tsr_tensor_view;
 

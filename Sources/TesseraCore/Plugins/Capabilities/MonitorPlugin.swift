@@ -113,8 +113,7 @@ public struct MonitorPlugin: @unchecked Sendable {
         }
         var gauges: [String: Double] = [:]
         if let list = raw.gauges {
-            for index in 0..<min(raw.gauge_count, 256) {
-                let gauge = VersionedStruct.read(list + index, into: tsr_gauge())
+            for gauge in VersionedStruct.readArray(list, count: min(raw.gauge_count, 256), into: tsr_gauge()) {
                 if let name = gauge.name { gauges[String(cString: name)] = gauge.value }
             }
         }

@@ -31,8 +31,7 @@ public struct OptimizerPlugin: @unchecked Sendable {
         var count = 0
         try plugin.invoke("describe") { describe($0, &list, &count) }
         guard let list else { return [] }
-        return (0..<count).map { index in
-            let raw = VersionedStruct.read(list + index, into: tsr_param_desc())
+        return VersionedStruct.readArray(list, count: count, into: tsr_param_desc()).map { raw in
             let kind = switch raw.kind {
             case TSR_SETTING_INT: "integer"
             case TSR_SETTING_FLOAT: "float"
@@ -51,6 +50,7 @@ public struct OptimizerPlugin: @unchecked Sendable {
         guard let run = vtable.run else {
             throw PluginError(.capabilityMissing, "optimizer '\(name)' has no run function")
         }
+        try check(parameters)
         let handle = GraphHandle(graph)
         let names = parameters.map { strdup($0.0) }
         let values = parameters.map { strdup($0.1) }
@@ -69,5 +69,26 @@ public struct OptimizerPlugin: @unchecked Sendable {
             try plugin.invoke("run") { run($0, handle.opaque, base, count, &report) }
         }
         return (handle.graph, report.map { String(cString: $0) } ?? "{}")
+    }
+
+    /// Refuses unknown names and values that do not parse as the declared kind, before the
+    /// plugin sees them (tessera/optimizer.h promises plugins checked values).
+    private func check(_ given: [(String, String)]) throws(PluginError) {
+        let declared = try self.parameters()
+        for (name, value) in given {
+            guard let parameter = declared.first(where: { $0.name == name }) else {
+                throw PluginError(.invalidParameter,
+                    "optimizer '\(self.name)' has no parameter '\(name)'; it takes \(declared.map(\.name).joined(separator: ", "))")
+            }
+            let parses = switch parameter.kind {
+            case "integer": Int64(value) != nil
+            case "float": Double(value).map(\.isFinite) ?? false
+            case "boolean": value == "true" || value == "false"
+            default: true
+            }
+            guard parses else {
+                throw PluginError(.invalidParameter, "parameter '\(name)' of optimizer '\(self.name)' must be \(parameter.kind == "integer" ? "an" : "a") \(parameter.kind), got '\(value)'")
+            }
+        }
     }
 }

@@ -300,6 +300,9 @@ struct TOMLScanner {
             return .integer(number)
         }
         let unsigned = token.hasPrefix("+") || token.hasPrefix("-") ? String(token.dropFirst()) : token
+        guard let first = unsigned.unicodeScalars.first, ("0"..."9").contains(first) else {
+            throw TOMLError("'\(token)' is not a value; strings need quotes", at: start)
+        }
         let isFloat = unsigned.contains(".") || unsigned.contains("e") || unsigned.contains("E")
         let integerPart = unsigned.prefix { $0 != "." && $0 != "e" && $0 != "E" }
         guard Self.underscoresBetweenDigits(unsigned, radix: 10, allowing: ".eE+-"),
@@ -315,7 +318,7 @@ struct TOMLScanner {
             return .float(number)
         }
         guard unsigned.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "_" }) else {
-            throw TOMLError("'\(token)' is not a valid value; strings need quotes", at: start)
+            throw TOMLError("'\(token)' is not a valid integer", at: start)
         }
         guard let number = Int64(clean) else { throw TOMLError("integer \(token) does not fit in 64 bits", at: start) }
         return .integer(number)

@@ -100,6 +100,13 @@ struct PluginLoadFailureTests {
         #expect(clash.info.reason?.contains("provides monitor 'bad-monitor', which plugin 'bad-plugin' already provides") == true,
                 "\(clash.info.reason ?? "")")
         host.shutdown()
+        // The clashing plugin had been activated before the clash was found: it is still
+        // deactivated and destroyed, exactly once.
+        typealias Counter = @convention(c) (Int32) -> Int32
+        let library = try #require(clash.library)
+        let symbol = try #require(dlsym(library.handle, "bad_plugin_lifecycle"))
+        let counter = unsafeBitCast(symbol, to: Counter.self)
+        #expect([counter(0), counter(1), counter(2)] == [1, 1, 1])
     }
 
     @Test("a disabled plugin is listed but never opened")

@@ -14,6 +14,9 @@ public final class Plugin: @unchecked Sendable {
     private let callLock = NSLock()
     private var _info: PluginInfo
     private var instance: UnsafeMutableRawPointer?
+    /// Whether activate() succeeded, so stop() calls deactivate() even for a plugin that was
+    /// disabled later (its threads and files were started).
+    private var activated = false
 
     init(info: PluginInfo, library: PluginLibrary?, context: PluginContext?) {
         _info = info
@@ -58,6 +61,7 @@ public final class Plugin: @unchecked Sendable {
            let (code, message) = StatusObject.consume(activate(created)) {
             throw PluginError(.activateFailed, "plugin '\(name)' failed to activate (\(StatusObject.name(of: code))): \(message)")
         }
+        stateLock.withLock { activated = true }
         move(to: .active)
     }
 
@@ -81,12 +85,13 @@ public final class Plugin: @unchecked Sendable {
     /// Deactivates and destroys the instance (shutdown, in reverse load order). Idempotent.
     func stop() {
         callLock.withLock {
-            let (state, instance) = stateLock.withLock { (self._info.state, self.instance) }
+            let (activated, instance) = stateLock.withLock { (self.activated, self.instance) }
             guard let library, let instance else { return }
-            if state == .active { library.descriptor.deactivate?(instance) }
+            if activated { library.descriptor.deactivate?(instance) }
             library.descriptor.destroy(instance)
             stateLock.withLock {
                 self.instance = nil
+                self.activated = false
                 if _info.state != .failed { _info.state = .stopped }
             }
         }

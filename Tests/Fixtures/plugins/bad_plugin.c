@@ -77,7 +77,27 @@ static const void *get_capability(void *self, const char *id) {
 #endif
 }
 
-static void destroy(void *self) { free(self); }
+/* Lifecycle counters, read by the tests through dlsym. */
+static int activations = 0, deactivations = 0, destructions = 0;
+TSR_EXPORT int bad_plugin_lifecycle(int which) {
+    return which == 0 ? activations : which == 1 ? deactivations : destructions;
+}
+
+static tsr_status *activate(void *self) {
+    (void)self;
+    activations++;
+    return NULL;
+}
+
+static void deactivate(void *self) {
+    (void)self;
+    deactivations++;
+}
+
+static void destroy(void *self) {
+    destructions++;
+    free(self);
+}
 
 static const char *const capabilities[] = {
     TSR_CAP_MONITOR,
@@ -99,7 +119,7 @@ static const tsr_plugin_descriptor descriptor = {
     TSR_ABI_FINGERPRINT_INIT,
 #endif
     PLUGIN_ID, "bad-plugin", "0.0.1", "Tessera tests", "A plugin that breaks one rule at a time.",
-    capabilities, create, get_capability, NULL, NULL, destroy,
+    capabilities, create, get_capability, activate, deactivate, destroy,
 };
 
 #ifndef NO_ENTRY

@@ -7,8 +7,8 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// Bundled plugins: each folder under Plugins/ is a C target built as its own shared library,
-/// `libtessera-<name>.so`, next to the executables.
+/// Bundled plugins: each folder under Plugins/ (except support/, the helpers they share) is a C
+/// target built as its own shared library, `libtessera-<name>.so`, next to the executables.
 let bundledPlugins: [(folder: String, target: String, exclude: [String])] = [
     ("latency-slo", "TesseraPluginLatencySLO", ["README.md"]),
     ("jsonl-events", "TesseraPluginJSONLEvents", ["README.md"]),
@@ -117,8 +117,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers the bundled plugins share (not a plugin, not part of the SDK; see Plugins/support/README.md).
+        .target(name: "TesseraPluginSupport", dependencies: ["TesseraSDK"], path: "Plugins/support", exclude: ["README.md"]),
     ] + bundledPlugins.map {
-        .target(name: $0.target, dependencies: ["TesseraSDK"], path: "Plugins/\($0.folder)", exclude: $0.exclude)
+        .target(name: $0.target, dependencies: ["TesseraSDK", "TesseraPluginSupport"], path: "Plugins/\($0.folder)", exclude: $0.exclude)
     },
     swiftLanguageModes: [.v6]
 )

@@ -4,7 +4,8 @@
  * single write(2) on a descriptor opened with O_APPEND, so several processes can append to
  * the same file without interleaving lines.
  *
- * Everything here except tsr_plugin_entry is static: the library exports one symbol.
+ * Everything here except tsr_plugin_entry is static, and the shared helpers (tsp_*, from
+ * Plugins/support) are hidden: the library exports one symbol.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -14,7 +15,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tessera_jsonl_events.h"
+#include "tessera_plugin_support.h"
 
 #define PLUGIN_NAME "jsonl-events"
 
@@ -29,129 +30,19 @@
 #define MAX_JSON_DEPTH 64
 
 /* ------------------------------------------------------------------------------------------ */
-/* Errors and settings                                                                        */
+/* Settings                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/** Creates a status whose message is formatted like printf; never returns NULL. */
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-{
-    char small[512];
-    va_list args;
-    va_start(args, format);
-    int needed = vsnprintf(small, sizeof small, format, args);
-    va_end(args);
-    if (needed < 0) return api->status_create(code, PLUGIN_NAME ": (the error message could not be formatted)");
-    if ((size_t)needed < sizeof small) return api->status_create(code, small);
-    char *large = malloc((size_t)needed + 1);
-    if (large == NULL) return api->status_create(code, small); /* truncated, still useful */
-    va_start(args, format);
-    vsnprintf(large, (size_t)needed + 1, format, args);
-    va_end(args);
-    tsr_status *status = api->status_create(code, large);
-    free(large);
-    return status;
-}
-
-typedef struct setting_spec {
-    const char *key;
-    tsr_setting_kind kind;
-    const char *example;
-} setting_spec;
-
-static const setting_spec k_settings[] = {
+static const tsp_setting_spec k_settings[] = {
     {"path", TSR_SETTING_STRING, "path = \"/var/log/tessera/events.jsonl\""},
     {"include_metrics", TSR_SETTING_BOOL, "include_metrics = true"},
     {"fsync", TSR_SETTING_BOOL, "fsync = true"},
 };
 #define SETTING_COUNT (sizeof k_settings / sizeof k_settings[0])
-#define ACCEPTED_SETTINGS "path, include_metrics, fsync"
-
-static const char *kind_description(tsr_setting_kind kind)
-{
-    switch (kind) {
-    case TSR_SETTING_STRING: return "a string";
-    case TSR_SETTING_INT: return "an integer";
-    case TSR_SETTING_FLOAT: return "a number";
-    case TSR_SETTING_BOOL: return "a boolean";
-    case TSR_SETTING_ARRAY: return "an array";
-    case TSR_SETTING_TABLE: return "a table";
-    case TSR_SETTING_ABSENT: return "absent";
-    default: return "of an unknown kind";
-    }
-}
-
-/** Rejects unknown keys and values of the wrong kind. */
-static tsr_status *check_setting_keys(const tsr_host_api *api, tsr_host *host)
-{
-    size_t count = api->setting_count(host);
-    for (size_t index = 0; index < count; index++) {
-        const char *key = api->setting_key(host, index);
-        if (key == NULL) continue;
-        const setting_spec *spec = NULL;
-        for (size_t s = 0; s < SETTING_COUNT; s++) {
-            if (strcmp(k_settings[s].key, key) == 0) spec = &k_settings[s];
-        }
-        if (spec == NULL) {
-            return fail(api, TSR_ERR_INVALID_SETTING,
-                        PLUGIN_NAME ": unknown setting '%s'; accepted settings: " ACCEPTED_SETTINGS, key);
-        }
-        tsr_setting_kind kind = api->setting_kind(host, key);
-        int ok = kind == spec->kind || (spec->kind == TSR_SETTING_FLOAT && kind == TSR_SETTING_INT);
-        if (!ok) {
-            return fail(api, TSR_ERR_INVALID_SETTING, PLUGIN_NAME ": setting '%s' must be %s (e.g. %s), but it is %s",
-                        key, kind_description(spec->kind), spec->example, kind_description(kind));
-        }
-    }
-    return NULL;
-}
 
 /* ------------------------------------------------------------------------------------------ */
-/* A growable text buffer with JSON writers                                                   */
+/* JSON writers (onto a tsp_text)                                                             */
 /* ------------------------------------------------------------------------------------------ */
-
-typedef struct text {
-    char *data;
-    size_t length;
-    size_t capacity;
-    int out_of_memory; /**< set once an allocation failed; later appends do nothing */
-} text;
-
-static int text_reserve(text *t, size_t extra)
-{
-    if (t->out_of_memory) return 0;
-    if (t->capacity - t->length > extra) return 1;
-    size_t capacity = t->capacity ? t->capacity : 256;
-    while (capacity - t->length <= extra) {
-        if (capacity > SIZE_MAX / 2) { t->out_of_memory = 1; return 0; }
-        capacity *= 2;
-    }
-    char *grown = realloc(t->data, capacity);
-    if (grown == NULL) { t->out_of_memory = 1; return 0; }
-    t->data = grown;
-    t->capacity = capacity;
-    return 1;
-}
-
-static void text_append(text *t, const char *bytes, size_t count)
-{
-    if (!text_reserve(t, count)) return;
-    memcpy(t->data + t->length, bytes, count);
-    t->length += count;
-    t->data[t->length] = '\0';
-}
-
-static void text_puts(text *t, const char *s)
-{
-    text_append(t, s, strlen(s));
-}
-
-static void text_putc(text *t, char c)
-{
-    text_append(t, &c, 1);
-}
 
 /** Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not valid UTF-8. */
 static size_t utf8_sequence_length(const unsigned char *s)
@@ -175,37 +66,37 @@ static size_t utf8_sequence_length(const unsigned char *s)
  * and bytes that are not valid UTF-8 replaced by U+FFFD so every line stays valid JSON.
  * A NULL `s` is written as null.
  */
-static void text_json_string(text *t, const char *s)
+static void text_json_string(tsp_text *t, const char *s)
 {
-    if (s == NULL) { text_puts(t, "null"); return; }
-    text_putc(t, '"');
+    if (s == NULL) { tsp_text_puts(t, "null"); return; }
+    tsp_text_putc(t, '"');
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         const unsigned char *run = p;
         while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
-        text_append(t, (const char *)run, (size_t)(p - run));
+        tsp_text_append(t, (const char *)run, (size_t)(p - run));
         if (*p == '\0') break;
         if (*p == '"' || *p == '\\') {
             char escaped[2] = {'\\', (char)*p};
-            text_append(t, escaped, 2);
+            tsp_text_append(t, escaped, 2);
             p++;
         } else if (*p < 0x20) {
             char escaped[8];
             snprintf(escaped, sizeof escaped, "\\u%04x", (unsigned)*p);
-            text_append(t, escaped, 6);
+            tsp_text_append(t, escaped, 6);
             p++;
         } else {
             size_t length = utf8_sequence_length(p);
             if (length == 0) {
-                text_puts(t, "\\ufffd");
+                tsp_text_puts(t, "\\ufffd");
                 p++;
             } else {
-                text_append(t, (const char *)p, length);
+                tsp_text_append(t, (const char *)p, length);
                 p += length;
             }
         }
     }
-    text_putc(t, '"');
+    tsp_text_putc(t, '"');
 }
 
 /**
@@ -219,41 +110,28 @@ static void format_number(char *out, size_t size, double value)
     } else if (value == floor(value) && fabs(value) < 1e17) {
         snprintf(out, size, "%.0f", value);
     } else {
-        for (int precision = 15; precision <= 17; precision++) {
-            snprintf(out, size, "%.*g", precision, value);
-            if (strtod(out, NULL) == value) break;
-        }
-    }
-    for (char *c = out; *c; c++) {
-        if (*c == ',') *c = '.'; /* a host that set a locale with a decimal comma */
+        tsp_format_shortest(out, size, value);
     }
 }
 
 /** Writes a number; JSON has no infinities or NaN, so those become null. */
-static void text_json_number(text *t, double value)
+static void text_json_number(tsp_text *t, double value)
 {
-    if (!isfinite(value)) { text_puts(t, "null"); return; }
+    if (!isfinite(value)) { tsp_text_puts(t, "null"); return; }
     char number[40];
     format_number(number, sizeof number, value);
-    text_puts(t, number);
+    tsp_text_puts(t, number);
 }
 
-static void text_u64(text *t, uint64_t value)
-{
-    char number[24];
-    snprintf(number, sizeof number, "%" PRIu64, value);
-    text_puts(t, number);
-}
-
-static void text_i64(text *t, int64_t value)
+static void text_i64(tsp_text *t, int64_t value)
 {
     char number[24];
     snprintf(number, sizeof number, "%" PRId64, value);
-    text_puts(t, number);
+    tsp_text_puts(t, number);
 }
 
 /** Writes "ts":"<RFC 3339 UTC with nanoseconds>","unix_ns":<n> */
-static void text_timestamp_fields(text *t, int64_t unix_ns)
+static void text_timestamp_fields(tsp_text *t, int64_t unix_ns)
 {
     int64_t seconds = unix_ns / 1000000000;
     int64_t nanos = unix_ns % 1000000000;
@@ -270,9 +148,9 @@ static void text_timestamp_fields(text *t, int64_t unix_ns)
     } else {
         snprintf(stamp, sizeof stamp, "null");
     }
-    text_puts(t, "\"ts\":");
-    text_puts(t, stamp);
-    text_puts(t, ",\"unix_ns\":");
+    tsp_text_puts(t, "\"ts\":");
+    tsp_text_puts(t, stamp);
+    tsp_text_puts(t, ",\"unix_ns\":");
     text_i64(t, unix_ns);
 }
 
@@ -397,10 +275,10 @@ typedef struct jsonl_events {
 } jsonl_events;
 
 /** Writes the whole line; one write(2) unless the kernel takes less (then the rest follows). */
-static tsr_status *write_line(jsonl_events *self, const text *line, const char *what)
+static tsr_status *write_line(jsonl_events *self, const tsp_text *line, const char *what)
 {
     if (line->out_of_memory) {
-        return fail(self->api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory formatting %s", what);
+        return tsp_fail(self->api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory formatting %s", what);
     }
     const char *at = line->data;
     size_t left = line->length;
@@ -408,8 +286,8 @@ static tsr_status *write_line(jsonl_events *self, const text *line, const char *
         ssize_t written = write(self->fd, at, left);
         if (written < 0) {
             if (errno == EINTR) continue;
-            return fail(self->api, TSR_ERR_IO, PLUGIN_NAME ": writing %s to '%s' failed: %s; check free space and permissions",
-                        what, self->path, strerror(errno));
+            return tsp_fail(self->api, TSR_ERR_IO, PLUGIN_NAME, "writing %s to '%s' failed: %s; check free space and permissions",
+                            what, self->path, strerror(errno));
         }
         at += written;
         left -= (size_t)written;
@@ -420,9 +298,9 @@ static tsr_status *write_line(jsonl_events *self, const text *line, const char *
 static tsr_status *require_active(jsonl_events *self, const char *function)
 {
     if (self->fd >= 0) return NULL;
-    return fail(self->api, TSR_ERR_FAILED_PRECONDITION,
-                PLUGIN_NAME ": %s() was called while the exporter is not active; the host must call activate() first",
-                function);
+    return tsp_fail(self->api, TSR_ERR_FAILED_PRECONDITION, PLUGIN_NAME,
+                    "%s() was called while the exporter is not active; the host must call activate() first",
+                    function);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -431,21 +309,9 @@ static tsr_status *require_active(jsonl_events *self, const char *function)
 
 static tsr_status *events_create(const tsr_host_api *api, tsr_host *host, void **instance)
 {
-    if (api == NULL) { /* nothing can be reported without the table; the ABI guarantees one */
-        if (instance != NULL) *instance = NULL;
-        return NULL;
-    }
-    if (!TSR_HAS_FIELD(api, tsr_host_api, setting_bool)) {
-        return api->status_create(TSR_ERR_FAILED_PRECONDITION,
-                                  PLUGIN_NAME ": the host API table is too small for ABI 1.0; upgrade the host");
-    }
-    if (instance == NULL) {
-        return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": create() was given a NULL instance pointer");
-    }
-    *instance = NULL;
-
-    tsr_status *status = check_setting_keys(api, host);
-    if (status != NULL) return status;
+    tsr_status *status;
+    if (!tsp_create_begin(api, instance, PLUGIN_NAME, TSP_SIZE_THROUGH(tsr_host_api, setting_bool), &status)) return status;
+    if ((status = tsp_check_settings(api, host, PLUGIN_NAME, k_settings, SETTING_COUNT)) != NULL) return status;
 
     const char *path = api->setting_string(host, "path");
     if (path == NULL || path[0] == '\0') {
@@ -458,7 +324,7 @@ static tsr_status *events_create(const tsr_host_api *api, tsr_host *host, void *
     api->setting_bool(host, "fsync", &sync);
 
     jsonl_events *self = calloc(1, sizeof *self);
-    char *path_copy = strdup(path);
+    char *path_copy = tsp_strdup(path);
     if (self == NULL || path_copy == NULL) {
         free(self);
         free(path_copy);
@@ -483,10 +349,10 @@ static tsr_status *events_activate(void *instance)
         fd = open(self->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-        return fail(self->api, TSR_ERR_IO,
-                    PLUGIN_NAME ": cannot open '%s' for appending: %s; check that its directory exists and is writable, "
-                    "or change the 'path' setting",
-                    self->path, strerror(errno));
+        return tsp_fail(self->api, TSR_ERR_IO, PLUGIN_NAME,
+                        "cannot open '%s' for appending: %s; check that its directory exists and is writable, "
+                        "or change the 'path' setting",
+                        self->path, strerror(errno));
     }
     self->fd = fd;
     return NULL;
@@ -523,13 +389,13 @@ static void events_destroy(void *instance)
 /* ------------------------------------------------------------------------------------------ */
 
 /** Writes the event's attributes: verbatim when valid JSON (line breaks become spaces). */
-static void append_attributes(jsonl_events *self, text *line, const char *attributes)
+static void append_attributes(jsonl_events *self, tsp_text *line, const char *attributes)
 {
     if (attributes == NULL || *json_skip_space(attributes) == '\0') return;
     if (json_is_valid(attributes)) {
-        text_puts(line, ",\"attributes\":");
+        tsp_text_puts(line, ",\"attributes\":");
         size_t start = line->length;
-        text_puts(line, json_skip_space(attributes));
+        tsp_text_puts(line, json_skip_space(attributes));
         if (line->out_of_memory) return;
         /* Raw CR/LF/TAB can only be whitespace in valid JSON; keep the object on one line. */
         size_t end = line->length;
@@ -546,7 +412,7 @@ static void append_attributes(jsonl_events *self, text *line, const char *attrib
         self->api->log(self->host, TSR_LOG_WARNING,
                        PLUGIN_NAME ": an event's attributes_json is not valid JSON; it is written as the string "
                        "\"attributes_invalid\" instead");
-        text_puts(line, ",\"attributes_invalid\":");
+        tsp_text_puts(line, ",\"attributes_invalid\":");
         text_json_string(line, attributes);
     }
 }
@@ -557,27 +423,27 @@ static tsr_status *events_on_event(void *instance, const tsr_event *event)
     tsr_status *status = require_active(self, "on_event");
     if (status != NULL) return status;
     if (event == NULL || event->struct_size < sizeof(tsr_event)) {
-        return fail(self->api, TSR_ERR_INVALID_ARGUMENT,
-                    PLUGIN_NAME ": on_event() needs an event with struct_size >= %zu (ABI 1.0), got %s", sizeof(tsr_event),
-                    event == NULL ? "NULL" : "a smaller one");
+        return tsp_fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                        "on_event() needs an event with struct_size >= %zu (ABI 1.0), got %s", sizeof(tsr_event),
+                        event == NULL ? "NULL" : "a smaller one");
     }
     if (event->type == NULL || event->message == NULL) {
-        return fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": an event needs a type and a message, but %s is NULL",
-                    event->type == NULL ? "type" : "message");
+        return tsp_fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "an event needs a type and a message, but %s is NULL",
+                        event->type == NULL ? "type" : "message");
     }
-    text line = {0};
-    text_putc(&line, '{');
+    tsp_text line = {0};
+    tsp_text_putc(&line, '{');
     text_timestamp_fields(&line, event->unix_ns);
-    text_puts(&line, ",\"type\":");
+    tsp_text_puts(&line, ",\"type\":");
     text_json_string(&line, event->type);
-    text_puts(&line, ",\"model\":");
+    tsp_text_puts(&line, ",\"model\":");
     text_json_string(&line, event->model);
-    text_puts(&line, ",\"version\":");
+    tsp_text_puts(&line, ",\"version\":");
     text_json_string(&line, event->version);
-    text_puts(&line, ",\"message\":");
+    tsp_text_puts(&line, ",\"message\":");
     text_json_string(&line, event->message);
     append_attributes(self, &line, event->attributes_json);
-    text_puts(&line, "}\n");
+    tsp_text_puts(&line, "}\n");
     status = write_line(self, &line, "an event");
     free(line.data);
     return status;
@@ -594,54 +460,54 @@ static const char *metric_kind_name(tsr_metric_kind kind)
 }
 
 /** Appends one metric as a JSON object, or reports what is wrong with it. */
-static tsr_status *append_metric(jsonl_events *self, text *line, const tsr_metric *metric, size_t index)
+static tsr_status *append_metric(jsonl_events *self, tsp_text *line, const tsr_metric *metric, size_t index)
 {
     const char *kind = metric_kind_name(metric->kind);
     if (metric->name == NULL || kind == NULL) {
-        return fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": metric %zu of the snapshot has %s", index,
-                    metric->name == NULL ? "a NULL name" : "an unknown kind");
+        return tsp_fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "metric %zu of the snapshot has %s", index,
+                        metric->name == NULL ? "a NULL name" : "an unknown kind");
     }
     if (metric->label_count > 0 && (metric->label_names == NULL || metric->label_values == NULL)) {
-        return fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": metric '%s' has %zu labels but NULL label arrays",
-                    metric->name, metric->label_count);
+        return tsp_fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "metric '%s' has %zu labels but NULL label arrays",
+                        metric->name, metric->label_count);
     }
-    text_puts(line, "{\"name\":");
+    tsp_text_puts(line, "{\"name\":");
     text_json_string(line, metric->name);
-    text_puts(line, ",\"kind\":\"");
-    text_puts(line, kind);
-    text_puts(line, "\",\"labels\":{");
+    tsp_text_puts(line, ",\"kind\":\"");
+    tsp_text_puts(line, kind);
+    tsp_text_puts(line, "\",\"labels\":{");
     for (size_t l = 0; l < metric->label_count; l++) {
-        if (l > 0) text_putc(line, ',');
+        if (l > 0) tsp_text_putc(line, ',');
         text_json_string(line, metric->label_names[l] ? metric->label_names[l] : "");
-        text_putc(line, ':');
+        tsp_text_putc(line, ':');
         text_json_string(line, metric->label_values[l] ? metric->label_values[l] : "");
     }
-    text_putc(line, '}');
+    tsp_text_putc(line, '}');
     if (metric->kind == TSR_METRIC_HISTOGRAM) {
         if (metric->bucket_count > 0 && (metric->bucket_bounds == NULL || metric->bucket_counts == NULL)) {
-            return fail(self->api, TSR_ERR_INVALID_ARGUMENT,
-                        PLUGIN_NAME ": histogram '%s' has %zu buckets but NULL bucket arrays", metric->name,
-                        metric->bucket_count);
+            return tsp_fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                            "histogram '%s' has %zu buckets but NULL bucket arrays", metric->name,
+                            metric->bucket_count);
         }
-        text_puts(line, ",\"count\":");
-        text_u64(line, metric->count);
-        text_puts(line, ",\"sum\":");
+        tsp_text_puts(line, ",\"count\":");
+        tsp_text_u64(line, metric->count);
+        tsp_text_puts(line, ",\"sum\":");
         text_json_number(line, metric->sum);
-        text_puts(line, ",\"buckets\":[");
+        tsp_text_puts(line, ",\"buckets\":[");
         for (size_t b = 0; b < metric->bucket_count; b++) {
-            if (b > 0) text_putc(line, ',');
-            text_putc(line, '[');
+            if (b > 0) tsp_text_putc(line, ',');
+            tsp_text_putc(line, '[');
             text_json_number(line, metric->bucket_bounds[b]);
-            text_putc(line, ',');
-            text_u64(line, metric->bucket_counts[b]);
-            text_putc(line, ']');
+            tsp_text_putc(line, ',');
+            tsp_text_u64(line, metric->bucket_counts[b]);
+            tsp_text_putc(line, ']');
         }
-        text_putc(line, ']');
+        tsp_text_putc(line, ']');
     } else {
-        text_puts(line, ",\"value\":");
+        tsp_text_puts(line, ",\"value\":");
         text_json_number(line, metric->value);
     }
-    text_putc(line, '}');
+    tsp_text_putc(line, '}');
     return NULL;
 }
 
@@ -652,27 +518,27 @@ static tsr_status *events_on_metrics(void *instance, const tsr_metric_snapshot *
     tsr_status *status = require_active(self, "on_metrics");
     if (status != NULL) return status;
     if (snapshot == NULL || !TSR_HAS_FIELD(snapshot, tsr_metric_snapshot, metric_count)) {
-        return fail(self->api, TSR_ERR_INVALID_ARGUMENT,
-                    PLUGIN_NAME ": on_metrics() needs a snapshot with struct_size >= %zu (ABI 1.0)",
-                    sizeof(tsr_metric_snapshot));
+        return tsp_fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                        "on_metrics() needs a snapshot with struct_size >= %zu (ABI 1.0)",
+                        sizeof(tsr_metric_snapshot));
     }
     size_t count = snapshot->metric_count;
     size_t stride = count > 0 && snapshot->metrics != NULL ? snapshot->metrics[0].struct_size : sizeof(tsr_metric);
     if (count > 0 && (snapshot->metrics == NULL || stride < sizeof(tsr_metric))) {
-        return fail(self->api, TSR_ERR_INVALID_ARGUMENT,
-                    PLUGIN_NAME ": the snapshot's %zu metrics are %s; each must have struct_size >= %zu (ABI 1.0)", count,
-                    snapshot->metrics == NULL ? "a NULL array" : "too small", sizeof(tsr_metric));
+        return tsp_fail(self->api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                        "the snapshot's %zu metrics are %s; each must have struct_size >= %zu (ABI 1.0)", count,
+                        snapshot->metrics == NULL ? "a NULL array" : "too small", sizeof(tsr_metric));
     }
-    text line = {0};
-    text_putc(&line, '{');
+    tsp_text line = {0};
+    tsp_text_putc(&line, '{');
     text_timestamp_fields(&line, snapshot->taken_unix_ns);
-    text_puts(&line, ",\"type\":\"metrics\",\"metrics\":[");
+    tsp_text_puts(&line, ",\"type\":\"metrics\",\"metrics\":[");
     const unsigned char *base = (const unsigned char *)snapshot->metrics;
     for (size_t i = 0; i < count && status == NULL; i++) {
-        if (i > 0) text_putc(&line, ',');
+        if (i > 0) tsp_text_putc(&line, ',');
         status = append_metric(self, &line, (const tsr_metric *)(const void *)(base + i * stride), i);
     }
-    text_puts(&line, "]}\n");
+    tsp_text_puts(&line, "]}\n");
     if (status == NULL) status = write_line(self, &line, "a metrics snapshot");
     free(line.data);
     return status;
@@ -683,7 +549,7 @@ static tsr_status *events_flush(void *instance)
     jsonl_events *self = instance;
     if (self->fd < 0 || !self->sync) return NULL; /* nothing is buffered in the plugin */
     if (fsync(self->fd) != 0) {
-        return fail(self->api, TSR_ERR_IO, PLUGIN_NAME ": fsync of '%s' failed: %s", self->path, strerror(errno));
+        return tsp_fail(self->api, TSR_ERR_IO, PLUGIN_NAME, "fsync of '%s' failed: %s", self->path, strerror(errno));
     }
     return NULL;
 }

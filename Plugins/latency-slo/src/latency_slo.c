@@ -6,7 +6,8 @@
  * versions of a model, or everything), computes exact nearest-rank percentiles on a sorted
  * copy and compares p99 (and p50 when configured) with the objectives.
  *
- * Everything here except tsr_plugin_entry is static: the library exports one symbol.
+ * Everything here except tsr_plugin_entry is static, and the shared helpers (tsp_*, from
+ * Plugins/support) are hidden: the library exports one symbol.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -14,12 +15,12 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tessera_latency_slo.h"
+#include "tessera_plugin_support.h"
 
 #define PLUGIN_NAME "latency-slo"
 
@@ -27,85 +28,16 @@
 #define MAX_WINDOW 10000000
 
 /* ------------------------------------------------------------------------------------------ */
-/* Errors and settings                                                                        */
+/* Settings                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/** Creates a status whose message is formatted like printf; never returns NULL. */
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-{
-    char small[512];
-    va_list args;
-    va_start(args, format);
-    int needed = vsnprintf(small, sizeof small, format, args);
-    va_end(args);
-    if (needed < 0) return api->status_create(code, PLUGIN_NAME ": (the error message could not be formatted)");
-    if ((size_t)needed < sizeof small) return api->status_create(code, small);
-    char *large = malloc((size_t)needed + 1);
-    if (large == NULL) return api->status_create(code, small); /* truncated, still useful */
-    va_start(args, format);
-    vsnprintf(large, (size_t)needed + 1, format, args);
-    va_end(args);
-    tsr_status *status = api->status_create(code, large);
-    free(large);
-    return status;
-}
-
-typedef struct setting_spec {
-    const char *key;
-    tsr_setting_kind kind;
-    const char *example;
-} setting_spec;
-
-static const setting_spec k_settings[] = {
+static const tsp_setting_spec k_settings[] = {
     {"p99_ms", TSR_SETTING_FLOAT, "p99_ms = 50"},
     {"p50_ms", TSR_SETTING_FLOAT, "p50_ms = 20"},
     {"min_requests", TSR_SETTING_INT, "min_requests = 20"},
     {"window", TSR_SETTING_INT, "window = 1000"},
 };
 #define SETTING_COUNT (sizeof k_settings / sizeof k_settings[0])
-#define ACCEPTED_SETTINGS "p99_ms, p50_ms, min_requests, window"
-
-static const char *kind_description(tsr_setting_kind kind)
-{
-    switch (kind) {
-    case TSR_SETTING_STRING: return "a string";
-    case TSR_SETTING_INT: return "an integer";
-    case TSR_SETTING_FLOAT: return "a number";
-    case TSR_SETTING_BOOL: return "a boolean";
-    case TSR_SETTING_ARRAY: return "an array";
-    case TSR_SETTING_TABLE: return "a table";
-    case TSR_SETTING_ABSENT: return "absent";
-    default: return "of an unknown kind";
-    }
-}
-
-/** Rejects unknown keys and values of the wrong kind. */
-static tsr_status *check_setting_keys(const tsr_host_api *api, tsr_host *host)
-{
-    size_t count = api->setting_count(host);
-    for (size_t index = 0; index < count; index++) {
-        const char *key = api->setting_key(host, index);
-        if (key == NULL) continue;
-        const setting_spec *spec = NULL;
-        for (size_t s = 0; s < SETTING_COUNT; s++) {
-            if (strcmp(k_settings[s].key, key) == 0) spec = &k_settings[s];
-        }
-        if (spec == NULL) {
-            return fail(api, TSR_ERR_INVALID_SETTING,
-                        PLUGIN_NAME ": unknown setting '%s'; accepted settings: " ACCEPTED_SETTINGS, key);
-        }
-        tsr_setting_kind kind = api->setting_kind(host, key);
-        int ok = kind == spec->kind || (spec->kind == TSR_SETTING_FLOAT && kind == TSR_SETTING_INT);
-        if (!ok) {
-            return fail(api, TSR_ERR_INVALID_SETTING, PLUGIN_NAME ": setting '%s' must be %s (e.g. %s), but it is %s",
-                        key, kind_description(spec->kind), spec->example, kind_description(kind));
-        }
-    }
-    return NULL;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* State                                                                                      */
@@ -178,8 +110,8 @@ static series *find_series(latency_slo *self, const char *model, const char *ver
         self->series = grown;
         self->series_capacity = capacity;
     }
-    char *model_copy = strdup(model);
-    char *version_copy = strdup(version);
+    char *model_copy = tsp_strdup(model);
+    char *version_copy = tsp_strdup(version);
     if (model_copy == NULL || version_copy == NULL) {
         free(model_copy);
         free(version_copy);
@@ -223,9 +155,9 @@ static tsr_status *read_positive_ms(const tsr_host_api *api, tsr_host *host, con
     *present = api->setting_float(host, key, &value);
     if (!*present) return NULL;
     if (!isfinite(value) || value <= 0) {
-        return fail(api, TSR_ERR_INVALID_SETTING,
-                    PLUGIN_NAME ": setting '%s' must be a positive number of milliseconds (e.g. %s = 50), but it is %g",
-                    key, key, value);
+        return tsp_fail(api, TSR_ERR_INVALID_SETTING, PLUGIN_NAME,
+                        "setting '%s' must be a positive number of milliseconds (e.g. %s = 50), but it is %g",
+                        key, key, value);
     }
     *out = value;
     return NULL;
@@ -233,21 +165,9 @@ static tsr_status *read_positive_ms(const tsr_host_api *api, tsr_host *host, con
 
 static tsr_status *latency_create(const tsr_host_api *api, tsr_host *host, void **instance)
 {
-    if (api == NULL) { /* nothing can be reported without the table; the ABI guarantees one */
-        if (instance != NULL) *instance = NULL;
-        return NULL;
-    }
-    if (!TSR_HAS_FIELD(api, tsr_host_api, setting_bool)) {
-        return api->status_create(TSR_ERR_FAILED_PRECONDITION,
-                                  PLUGIN_NAME ": the host API table is too small for ABI 1.0; upgrade the host");
-    }
-    if (instance == NULL) {
-        return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": create() was given a NULL instance pointer");
-    }
-    *instance = NULL;
-
-    tsr_status *status = check_setting_keys(api, host);
-    if (status != NULL) return status;
+    tsr_status *status;
+    if (!tsp_create_begin(api, instance, PLUGIN_NAME, TSP_SIZE_THROUGH(tsr_host_api, setting_bool), &status)) return status;
+    if ((status = tsp_check_settings(api, host, PLUGIN_NAME, k_settings, SETTING_COUNT)) != NULL) return status;
 
     double p99_ms = 50.0, p50_ms = 0.0;
     int has_p99 = 0, has_p50 = 0;
@@ -258,15 +178,15 @@ static tsr_status *latency_create(const tsr_host_api *api, tsr_host *host, void 
     api->setting_int(host, "window", &window);
     api->setting_int(host, "min_requests", &min_requests);
     if (window < 1 || window > MAX_WINDOW) {
-        return fail(api, TSR_ERR_INVALID_SETTING,
-                    PLUGIN_NAME ": setting 'window' must be between 1 and %d requests (e.g. window = 1000), but it is %" PRId64,
-                    MAX_WINDOW, window);
+        return tsp_fail(api, TSR_ERR_INVALID_SETTING, PLUGIN_NAME,
+                        "setting 'window' must be between 1 and %d requests (e.g. window = 1000), but it is %" PRId64,
+                        MAX_WINDOW, window);
     }
     if (min_requests < 1 || min_requests > window) {
-        return fail(api, TSR_ERR_INVALID_SETTING,
-                    PLUGIN_NAME ": setting 'min_requests' must be between 1 and window (%" PRId64 "), but it is %" PRId64
-                    "; a larger value could never be reached",
-                    window, min_requests);
+        return tsp_fail(api, TSR_ERR_INVALID_SETTING, PLUGIN_NAME,
+                        "setting 'min_requests' must be between 1 and window (%" PRId64 "), but it is %" PRId64
+                        "; a larger value could never be reached",
+                        window, min_requests);
     }
 
     latency_slo *self = calloc(1, sizeof *self);
@@ -280,17 +200,6 @@ static tsr_status *latency_create(const tsr_host_api *api, tsr_host *host, void 
     self->min_requests = (size_t)min_requests;
     *instance = self;
     return NULL;
-}
-
-static tsr_status *latency_activate(void *instance)
-{
-    (void)instance;
-    return NULL;
-}
-
-static void latency_deactivate(void *instance)
-{
-    (void)instance;
 }
 
 static void latency_destroy(void *instance)
@@ -311,15 +220,15 @@ static tsr_status *latency_observe(void *instance, const tsr_request_record *rec
     const tsr_host_api *api = self->api;
     if (count == 0) return NULL;
     if (records == NULL) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": observe() got %zu records but a NULL array", count);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "observe() got %zu records but a NULL array", count);
     }
     /* The array's stride is the host's struct_size, so a newer host's longer records still work. */
     size_t stride = records[0].struct_size;
     if (stride < sizeof(tsr_request_record)) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT,
-                    PLUGIN_NAME ": observe() got records with struct_size %zu, smaller than ABI 1.0's %zu; "
-                    "set struct_size to sizeof(tsr_request_record)",
-                    stride, sizeof(tsr_request_record));
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                        "observe() got records with struct_size %zu, smaller than ABI 1.0's %zu; "
+                        "set struct_size to sizeof(tsr_request_record)",
+                        stride, sizeof(tsr_request_record));
     }
     const unsigned char *base = (const unsigned char *)records;
     for (size_t i = 0; i < count; i++) {
@@ -336,8 +245,8 @@ static tsr_status *latency_observe(void *instance, const tsr_request_record *rec
         }
         series *target = find_series(self, record->model, record->version ? record->version : "");
         if (target == NULL || !push_sample(target, self->window, latency)) {
-            return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory storing latencies of model '%s'",
-                        record->model);
+            return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory storing latencies of model '%s'",
+                            record->model);
         }
     }
     return NULL;
@@ -380,9 +289,9 @@ static tsr_status *latency_evaluate(void *instance, const char *model, const cha
     const tsr_host_api *api = self->api;
     if (out == NULL) return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": evaluate() was given a NULL verdict");
     if (!TSR_HAS_FIELD(out, tsr_monitor_verdict, state)) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT,
-                    PLUGIN_NAME ": evaluate() got a verdict with struct_size %u; set it to sizeof(tsr_monitor_verdict)",
-                    (unsigned)out->struct_size);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                        "evaluate() got a verdict with struct_size %u; set it to sizeof(tsr_monitor_verdict)",
+                        (unsigned)out->struct_size);
     }
 
     /* Which series the question covers. A NULL model means everything, whatever `version` says. */
@@ -395,7 +304,7 @@ static tsr_status *latency_evaluate(void *instance, const char *model, const cha
     double *sorted = NULL;
     if (total > 0) {
         sorted = malloc(total * sizeof *sorted);
-        if (sorted == NULL) return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory sorting %zu latencies", total);
+        if (sorted == NULL) return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory sorting %zu latencies", total);
         size_t at = 0;
         for (size_t i = 0; i < self->series_count; i++) {
             const series *s = &self->series[i];
@@ -508,8 +417,8 @@ static const tsr_plugin_descriptor k_descriptor = {
     .capabilities = k_capabilities,
     .create = latency_create,
     .get_capability = latency_get_capability,
-    .activate = latency_activate,
-    .deactivate = latency_deactivate,
+    .activate = tsp_activate_nothing,
+    .deactivate = tsp_deactivate_nothing,
     .destroy = latency_destroy,
 };
 

@@ -5,7 +5,8 @@
  * on_metrics() keeps a deep copy of the snapshot (the host's is borrowed for the call only);
  * render() groups series into families by name and writes one # HELP and # TYPE per family.
  *
- * Everything here except tsr_plugin_entry is static: the library exports one symbol.
+ * Everything here except tsr_plugin_entry is static, and the shared helpers (tsp_*, from
+ * Plugins/support) are hidden: the library exports one symbol.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -13,76 +14,24 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tessera_prometheus.h"
+#include "tessera_plugin_support.h"
 
 #define PLUGIN_NAME "prometheus"
 #define SUPPORTED_FORMATS "prometheus-text, text/plain"
 
 /* ------------------------------------------------------------------------------------------ */
-/* Errors and settings                                                                        */
+/* Settings                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/** Creates a status whose message is formatted like printf; never returns NULL. */
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-{
-    char small[512];
-    va_list args;
-    va_start(args, format);
-    int needed = vsnprintf(small, sizeof small, format, args);
-    va_end(args);
-    if (needed < 0) return api->status_create(code, PLUGIN_NAME ": (the error message could not be formatted)");
-    if ((size_t)needed < sizeof small) return api->status_create(code, small);
-    char *large = malloc((size_t)needed + 1);
-    if (large == NULL) return api->status_create(code, small); /* truncated, still useful */
-    va_start(args, format);
-    vsnprintf(large, (size_t)needed + 1, format, args);
-    va_end(args);
-    tsr_status *status = api->status_create(code, large);
-    free(large);
-    return status;
-}
-
-static const char *kind_description(tsr_setting_kind kind)
-{
-    switch (kind) {
-    case TSR_SETTING_STRING: return "a string";
-    case TSR_SETTING_INT: return "an integer";
-    case TSR_SETTING_FLOAT: return "a number";
-    case TSR_SETTING_BOOL: return "a boolean";
-    case TSR_SETTING_ARRAY: return "an array";
-    case TSR_SETTING_TABLE: return "a table";
-    case TSR_SETTING_ABSENT: return "absent";
-    default: return "of an unknown kind";
-    }
-}
-
-/** Rejects unknown keys and a namespace that is not a string. */
-static tsr_status *check_setting_keys(const tsr_host_api *api, tsr_host *host)
-{
-    size_t count = api->setting_count(host);
-    for (size_t index = 0; index < count; index++) {
-        const char *key = api->setting_key(host, index);
-        if (key == NULL) continue;
-        if (strcmp(key, "namespace") != 0) {
-            return fail(api, TSR_ERR_INVALID_SETTING, PLUGIN_NAME ": unknown setting '%s'; accepted settings: namespace", key);
-        }
-        tsr_setting_kind kind = api->setting_kind(host, key);
-        if (kind != TSR_SETTING_STRING) {
-            return fail(api, TSR_ERR_INVALID_SETTING,
-                        PLUGIN_NAME ": setting 'namespace' must be a string (e.g. namespace = \"tessera\"), but it is %s",
-                        kind_description(kind));
-        }
-    }
-    return NULL;
-}
+static const tsp_setting_spec k_settings[] = {
+    {"namespace", TSR_SETTING_STRING, "namespace = \"tessera\""},
+};
+#define SETTING_COUNT (sizeof k_settings / sizeof k_settings[0])
 
 /* ------------------------------------------------------------------------------------------ */
 /* Names                                                                                      */
@@ -157,19 +106,12 @@ typedef struct snapshot_copy {
     size_t count;
 } snapshot_copy;
 
-typedef struct text {
-    char *data;
-    size_t length;
-    size_t capacity;
-    int out_of_memory;
-} text;
-
 typedef struct prometheus {
     const tsr_host_api *api;
     tsr_host *host;
     char *prefix;            /**< "<namespace>_", or NULL */
     snapshot_copy snapshot;  /**< empty until the first on_metrics() */
-    text rendered;           /**< the last render()'s text */
+    tsp_text rendered;       /**< the last render()'s text */
     int warned_conflict;     /**< logged once that series of one name had different kinds */
 } prometheus;
 
@@ -195,11 +137,6 @@ static void free_snapshot(snapshot_copy *snapshot)
     snapshot->count = 0;
 }
 
-static char *copy_string(const char *s)
-{
-    return strdup(s ? s : "");
-}
-
 /** Deep-copies one series; returns 0 when out of memory (what was copied is freed by the caller). */
 static int copy_series(series_copy *to, const tsr_metric *from, const char *prefix)
 {
@@ -209,7 +146,7 @@ static int copy_series(series_copy *to, const tsr_metric *from, const char *pref
     to->count = from->count;
     to->name = exposition_name(prefix, from->name, 1);
     if (to->name == NULL) return 0;
-    if (from->help != NULL && (to->help = strdup(from->help)) == NULL) return 0;
+    if (from->help != NULL && (to->help = tsp_strdup(from->help)) == NULL) return 0;
     if (from->label_count > 0) {
         to->label_names = calloc(from->label_count, sizeof *to->label_names);
         to->label_values = calloc(from->label_count, sizeof *to->label_values);
@@ -217,7 +154,7 @@ static int copy_series(series_copy *to, const tsr_metric *from, const char *pref
         to->label_count = from->label_count;
         for (size_t l = 0; l < from->label_count; l++) {
             to->label_names[l] = exposition_name(NULL, from->label_names[l] ? from->label_names[l] : "", 0);
-            to->label_values[l] = copy_string(from->label_values[l]);
+            to->label_values[l] = tsp_strdup(from->label_values[l]);
             if (to->label_names[l] == NULL || to->label_values[l] == NULL) return 0;
         }
     }
@@ -236,21 +173,21 @@ static int copy_series(series_copy *to, const tsr_metric *from, const char *pref
 static tsr_status *check_metric(const tsr_host_api *api, const tsr_metric *metric, size_t index)
 {
     if (metric->name == NULL || metric->name[0] == '\0') {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": metric %zu of the snapshot has no name", index);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "metric %zu of the snapshot has no name", index);
     }
     if (metric->kind != TSR_METRIC_COUNTER && metric->kind != TSR_METRIC_GAUGE && metric->kind != TSR_METRIC_HISTOGRAM) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT,
-                    PLUGIN_NAME ": metric '%s' has unknown kind %d (expected TSR_METRIC_COUNTER, _GAUGE or _HISTOGRAM)",
-                    metric->name, (int)metric->kind);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                        "metric '%s' has unknown kind %d (expected TSR_METRIC_COUNTER, _GAUGE or _HISTOGRAM)",
+                        metric->name, (int)metric->kind);
     }
     if (metric->label_count > 0 && (metric->label_names == NULL || metric->label_values == NULL)) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": metric '%s' has %zu labels but NULL label arrays",
-                    metric->name, metric->label_count);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "metric '%s' has %zu labels but NULL label arrays",
+                        metric->name, metric->label_count);
     }
     if (metric->kind == TSR_METRIC_HISTOGRAM && metric->bucket_count > 0 &&
         (metric->bucket_bounds == NULL || metric->bucket_counts == NULL)) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": histogram '%s' has %zu buckets but NULL bucket arrays",
-                    metric->name, metric->bucket_count);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "histogram '%s' has %zu buckets but NULL bucket arrays",
+                        metric->name, metric->bucket_count);
     }
     return NULL;
 }
@@ -259,49 +196,15 @@ static tsr_status *check_metric(const tsr_host_api *api, const tsr_metric *metri
 /* Text                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-static int text_reserve(text *t, size_t extra)
-{
-    if (t->out_of_memory) return 0;
-    if (t->capacity - t->length > extra) return 1;
-    size_t capacity = t->capacity ? t->capacity : 4096;
-    while (capacity - t->length <= extra) {
-        if (capacity > SIZE_MAX / 2) { t->out_of_memory = 1; return 0; }
-        capacity *= 2;
-    }
-    char *grown = realloc(t->data, capacity);
-    if (grown == NULL) { t->out_of_memory = 1; return 0; }
-    t->data = grown;
-    t->capacity = capacity;
-    return 1;
-}
-
-static void text_append(text *t, const char *bytes, size_t count)
-{
-    if (!text_reserve(t, count)) return;
-    memcpy(t->data + t->length, bytes, count);
-    t->length += count;
-    t->data[t->length] = '\0';
-}
-
-static void text_puts(text *t, const char *s)
-{
-    text_append(t, s, strlen(s));
-}
-
-static void text_putc(text *t, char c)
-{
-    text_append(t, &c, 1);
-}
-
 /** Escapes backslash and newline (HELP text), and also the double quote (label values). */
-static void text_escaped(text *t, const char *s, int escape_quote)
+static void text_escaped(tsp_text *t, const char *s, int escape_quote)
 {
     for (const char *run = s;; s++) {
         char c = *s;
         if (c == '\0' || c == '\\' || c == '\n' || (escape_quote && c == '"')) {
-            text_append(t, run, (size_t)(s - run));
+            tsp_text_append(t, run, (size_t)(s - run));
             if (c == '\0') return;
-            text_puts(t, c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"");
+            tsp_text_puts(t, c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"");
             run = s + 1;
         }
     }
@@ -323,35 +226,22 @@ static void format_number(char *out, size_t size, double value)
     } else if (value == floor(value) && fabs(value) < 1e21) {
         snprintf(out, size, "%.0f", value);
     } else {
-        for (int precision = 15; precision <= 17; precision++) {
-            snprintf(out, size, "%.*g", precision, value);
-            if (strtod(out, NULL) == value) break;
-        }
-    }
-    for (char *c = out; *c; c++) {
-        if (*c == ',') *c = '.'; /* a host that set a locale with a decimal comma */
+        tsp_format_shortest(out, size, value);
     }
 }
 
-static void text_number(text *t, double value)
+static void text_number(tsp_text *t, double value)
 {
     char number[48];
     format_number(number, sizeof number, value);
-    text_puts(t, number);
-}
-
-static void text_u64(text *t, uint64_t value)
-{
-    char number[24];
-    snprintf(number, sizeof number, "%" PRIu64, value);
-    text_puts(t, number);
+    tsp_text_puts(t, number);
 }
 
 /**
  * Writes "{a="x",b="y"}" (nothing when there are no labels). `le` (may be NULL) is added last;
  * a series label that repeats an earlier one, or is called "le" on a histogram, is dropped.
  */
-static void text_labels(text *t, const series_copy *s, const char *le)
+static void text_labels(tsp_text *t, const series_copy *s, const char *le)
 {
     int any = 0;
     for (size_t l = 0; l < s->label_count; l++) {
@@ -360,37 +250,37 @@ static void text_labels(text *t, const series_copy *s, const char *le)
         int repeated = 0;
         for (size_t e = 0; e < l && !repeated; e++) repeated = strcmp(s->label_names[e], name) == 0;
         if (repeated) continue;
-        text_putc(t, any ? ',' : '{');
+        tsp_text_putc(t, any ? ',' : '{');
         any = 1;
-        text_puts(t, name);
-        text_puts(t, "=\"");
+        tsp_text_puts(t, name);
+        tsp_text_puts(t, "=\"");
         text_escaped(t, s->label_values[l], 1);
-        text_putc(t, '"');
+        tsp_text_putc(t, '"');
     }
     if (le != NULL) {
-        text_putc(t, any ? ',' : '{');
+        tsp_text_putc(t, any ? ',' : '{');
         any = 1;
-        text_puts(t, "le=\"");
-        text_puts(t, le);
-        text_putc(t, '"');
+        tsp_text_puts(t, "le=\"");
+        tsp_text_puts(t, le);
+        tsp_text_putc(t, '"');
     }
-    if (any) text_putc(t, '}');
+    if (any) tsp_text_putc(t, '}');
 }
 
-static void render_sample(text *t, const char *name, const char *suffix, const series_copy *s, const char *le)
+static void render_sample(tsp_text *t, const char *name, const char *suffix, const series_copy *s, const char *le)
 {
-    text_puts(t, name);
-    text_puts(t, suffix);
+    tsp_text_puts(t, name);
+    tsp_text_puts(t, suffix);
     text_labels(t, s, le);
-    text_putc(t, ' ');
+    tsp_text_putc(t, ' ');
 }
 
-static void render_series(text *t, const series_copy *s)
+static void render_series(tsp_text *t, const series_copy *s)
 {
     if (s->kind != TSR_METRIC_HISTOGRAM) {
         render_sample(t, s->name, "", s, NULL);
         text_number(t, s->value);
-        text_putc(t, '\n');
+        tsp_text_putc(t, '\n');
         return;
     }
     char le[48];
@@ -399,18 +289,18 @@ static void render_series(text *t, const series_copy *s)
         if (isnan(bound) || (isinf(bound) && bound > 0)) continue; /* +Inf is written below, from count */
         format_number(le, sizeof le, bound);
         render_sample(t, s->name, "_bucket", s, le);
-        text_u64(t, s->bucket_counts[b]);
-        text_putc(t, '\n');
+        tsp_text_u64(t, s->bucket_counts[b]);
+        tsp_text_putc(t, '\n');
     }
     render_sample(t, s->name, "_bucket", s, "+Inf");
-    text_u64(t, s->count);
-    text_putc(t, '\n');
+    tsp_text_u64(t, s->count);
+    tsp_text_putc(t, '\n');
     render_sample(t, s->name, "_sum", s, NULL);
     text_number(t, s->sum);
-    text_putc(t, '\n');
+    tsp_text_putc(t, '\n');
     render_sample(t, s->name, "_count", s, NULL);
-    text_u64(t, s->count);
-    text_putc(t, '\n');
+    tsp_text_u64(t, s->count);
+    tsp_text_putc(t, '\n');
 }
 
 /** A series' place: sorted by name, then by position in the snapshot. */
@@ -449,8 +339,8 @@ static const char *type_name(tsr_metric_kind kind)
 static int render_text(prometheus *self)
 {
     const snapshot_copy *snapshot = &self->snapshot;
-    text *t = &self->rendered;
-    text_append(t, "", 0); /* an empty snapshot still yields "" rather than NULL */
+    tsp_text *t = &self->rendered;
+    tsp_text_append(t, "", 0); /* an empty snapshot still yields "" rather than NULL */
     if (snapshot->count == 0) return !t->out_of_memory;
 
     order_entry *order = malloc(snapshot->count * sizeof *order);
@@ -480,17 +370,17 @@ static int render_text(prometheus *self)
     int conflict = 0;
     for (size_t f = 0; f < family_count; f++) {
         const series_copy *first = &snapshot->series[families[f].first_index];
-        text_puts(t, "# HELP ");
-        text_puts(t, first->name);
+        tsp_text_puts(t, "# HELP ");
+        tsp_text_puts(t, first->name);
         if (first->help != NULL && first->help[0] != '\0') {
-            text_putc(t, ' ');
+            tsp_text_putc(t, ' ');
             text_escaped(t, first->help, 0);
         }
-        text_puts(t, "\n# TYPE ");
-        text_puts(t, first->name);
-        text_putc(t, ' ');
-        text_puts(t, type_name(first->kind));
-        text_putc(t, '\n');
+        tsp_text_puts(t, "\n# TYPE ");
+        tsp_text_puts(t, first->name);
+        tsp_text_putc(t, ' ');
+        tsp_text_puts(t, type_name(first->kind));
+        tsp_text_putc(t, '\n');
         for (size_t i = families[f].start; i < families[f].end; i++) {
             const series_copy *s = &snapshot->series[order[i].index];
             if (s->kind != first->kind) {
@@ -517,29 +407,18 @@ static int render_text(prometheus *self)
 
 static tsr_status *prometheus_create(const tsr_host_api *api, tsr_host *host, void **instance)
 {
-    if (api == NULL) { /* nothing can be reported without the table; the ABI guarantees one */
-        if (instance != NULL) *instance = NULL;
-        return NULL;
-    }
-    if (!TSR_HAS_FIELD(api, tsr_host_api, setting_bool)) {
-        return api->status_create(TSR_ERR_FAILED_PRECONDITION,
-                                  PLUGIN_NAME ": the host API table is too small for ABI 1.0; upgrade the host");
-    }
-    if (instance == NULL) {
-        return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": create() was given a NULL instance pointer");
-    }
-    *instance = NULL;
-    tsr_status *status = check_setting_keys(api, host);
-    if (status != NULL) return status;
+    tsr_status *status;
+    if (!tsp_create_begin(api, instance, PLUGIN_NAME, TSP_SIZE_THROUGH(tsr_host_api, setting_bool), &status)) return status;
+    if ((status = tsp_check_settings(api, host, PLUGIN_NAME, k_settings, SETTING_COUNT)) != NULL) return status;
 
     const char *namespace_setting = api->setting_string(host, "namespace");
     char *prefix = NULL;
     if (namespace_setting != NULL && namespace_setting[0] != '\0') {
         if (!is_valid_name(namespace_setting, 1)) {
-            return fail(api, TSR_ERR_INVALID_SETTING,
-                        PLUGIN_NAME ": setting 'namespace' must be a valid metric name prefix matching "
-                        "[a-zA-Z_:][a-zA-Z0-9_:]* (e.g. namespace = \"tessera\"), but it is '%s'",
-                        namespace_setting);
+            return tsp_fail(api, TSR_ERR_INVALID_SETTING, PLUGIN_NAME,
+                            "setting 'namespace' must be a valid metric name prefix matching "
+                            "[a-zA-Z_:][a-zA-Z0-9_:]* (e.g. namespace = \"tessera\"), but it is '%s'",
+                            namespace_setting);
         }
         size_t length = strlen(namespace_setting);
         int underscore = namespace_setting[length - 1] == '_';
@@ -562,17 +441,6 @@ static tsr_status *prometheus_create(const tsr_host_api *api, tsr_host *host, vo
     return NULL;
 }
 
-static tsr_status *prometheus_activate(void *instance)
-{
-    (void)instance;
-    return NULL;
-}
-
-static void prometheus_deactivate(void *instance)
-{
-    (void)instance;
-}
-
 static void prometheus_destroy(void *instance)
 {
     prometheus *self = instance;
@@ -592,20 +460,20 @@ static tsr_status *prometheus_on_metrics(void *instance, const tsr_metric_snapsh
     prometheus *self = instance;
     const tsr_host_api *api = self->api;
     if (snapshot == NULL || !TSR_HAS_FIELD(snapshot, tsr_metric_snapshot, metric_count)) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": on_metrics() needs a snapshot with struct_size >= %zu (ABI 1.0)",
-                    sizeof(tsr_metric_snapshot));
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "on_metrics() needs a snapshot with struct_size >= %zu (ABI 1.0)",
+                        sizeof(tsr_metric_snapshot));
     }
     size_t count = snapshot->metric_count;
     if (count > 0 && snapshot->metrics == NULL) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": the snapshot has %zu metrics but a NULL array", count);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "the snapshot has %zu metrics but a NULL array", count);
     }
     /* The array's stride is the host's struct_size, so a newer host's longer entries still work. */
     size_t stride = count > 0 ? snapshot->metrics[0].struct_size : sizeof(tsr_metric);
     if (stride < sizeof(tsr_metric)) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT,
-                    PLUGIN_NAME ": the snapshot's metrics have struct_size %zu, smaller than ABI 1.0's %zu; set it to "
-                    "sizeof(tsr_metric)",
-                    stride, sizeof(tsr_metric));
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                        "the snapshot's metrics have struct_size %zu, smaller than ABI 1.0's %zu; set it to "
+                        "sizeof(tsr_metric)",
+                        stride, sizeof(tsr_metric));
     }
     const unsigned char *base = (const unsigned char *)snapshot->metrics;
     for (size_t i = 0; i < count; i++) {
@@ -617,14 +485,14 @@ static tsr_status *prometheus_on_metrics(void *instance, const tsr_metric_snapsh
     if (count > 0) {
         copy.series = calloc(count, sizeof *copy.series);
         if (copy.series == NULL) {
-            return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory copying a snapshot of %zu series", count);
+            return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory copying a snapshot of %zu series", count);
         }
     }
     for (size_t i = 0; i < count; i++) {
         copy.count = i + 1; /* so a partial copy is freed entirely */
         if (!copy_series(&copy.series[i], (const tsr_metric *)(const void *)(base + i * stride), self->prefix)) {
             free_snapshot(&copy);
-            return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory copying a snapshot of %zu series", count);
+            return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory copying a snapshot of %zu series", count);
         }
     }
     free_snapshot(&self->snapshot);
@@ -650,13 +518,13 @@ static tsr_status *prometheus_render(void *instance, const char *format, const c
     *text_out = NULL;
     *length = 0;
     if (format == NULL || (strcmp(format, TESSERA_PROMETHEUS_FORMAT_TEXT) != 0 && !is_text_plain(format))) {
-        return fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME ": unsupported render format '%s'; supported formats: " SUPPORTED_FORMATS,
-                    format ? format : "(null)");
+        return tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "unsupported render format '%s'; supported formats: " SUPPORTED_FORMATS,
+                        format ? format : "(null)");
     }
     self->rendered.length = 0;
     self->rendered.out_of_memory = 0;
     if (!render_text(self)) {
-        return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory rendering %zu series", self->snapshot.count);
+        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory rendering %zu series", self->snapshot.count);
     }
     *text_out = self->rendered.data;
     *length = self->rendered.length;
@@ -699,8 +567,8 @@ static const tsr_plugin_descriptor k_descriptor = {
     .capabilities = k_capabilities,
     .create = prometheus_create,
     .get_capability = prometheus_get_capability,
-    .activate = prometheus_activate,
-    .deactivate = prometheus_deactivate,
+    .activate = tsp_activate_nothing,
+    .deactivate = tsp_deactivate_nothing,
     .destroy = prometheus_destroy,
 };
 

@@ -7,7 +7,8 @@
  * found by quickselect on a copy; the pruned tensor is a new buffer handed to the host with
  * graph_replace_initializer and a release callback that frees it.
  *
- * Everything here except tsr_plugin_entry is static: the library exports one symbol.
+ * Everything here except tsr_plugin_entry is static, and the shared helpers (tsp_*, from
+ * Plugins/support) are hidden: the library exports one symbol.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -16,52 +17,16 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tessera_prune_magnitude.h"
+#include "tessera_plugin_support.h"
 
 #define PLUGIN_NAME "prune-magnitude"
 #define ACCEPTED_PARAMETERS "sparsity, min_elements, include"
-
-/* ------------------------------------------------------------------------------------------ */
-/* Errors                                                                                     */
-/* ------------------------------------------------------------------------------------------ */
-
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/** Creates a status whose message is formatted like printf; never returns NULL. */
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-{
-    char small[512];
-    va_list args;
-    va_start(args, format);
-    int needed = vsnprintf(small, sizeof small, format, args);
-    va_end(args);
-    if (needed < 0) return api->status_create(code, PLUGIN_NAME ": (the error message could not be formatted)");
-    if ((size_t)needed < sizeof small) return api->status_create(code, small);
-    char *large = malloc((size_t)needed + 1);
-    if (large == NULL) return api->status_create(code, small); /* truncated, still useful */
-    va_start(args, format);
-    vsnprintf(large, (size_t)needed + 1, format, args);
-    va_end(args);
-    tsr_status *status = api->status_create(code, large);
-    free(large);
-    return status;
-}
-
-/** Turns a status from the host into one that says what the plugin was doing; releases it. */
-static tsr_status *wrap_host_error(const tsr_host_api *api, tsr_status *status, const char *doing, const char *name)
-{
-    tsr_status *wrapped = fail(api, api->status_code(status), PLUGIN_NAME ": %s '%s' failed: %s", doing, name,
-                               api->status_message(status));
-    api->status_release(status);
-    return wrapped;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Parameters                                                                                 */
@@ -117,51 +82,51 @@ static tsr_status *read_parameters(const tsr_host_api *api, const tsr_param *par
     options->include = "";
     if (count == 0) return NULL;
     if (params == NULL) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": run() got %zu parameters but a NULL array", count);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "run() got %zu parameters but a NULL array", count);
     }
     /* The array's stride is the host's struct_size, so a newer host's longer entries still work. */
     size_t stride = params[0].struct_size;
     if (stride < sizeof(tsr_param)) {
-        return fail(api, TSR_ERR_INVALID_ARGUMENT,
-                    PLUGIN_NAME ": run() got parameters with struct_size %zu, smaller than ABI 1.0's %zu; set it to sizeof(tsr_param)",
-                    stride, sizeof(tsr_param));
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                        "run() got parameters with struct_size %zu, smaller than ABI 1.0's %zu; set it to sizeof(tsr_param)",
+                        stride, sizeof(tsr_param));
     }
     int seen[PARAMETER_COUNT] = {0};
     const unsigned char *base = (const unsigned char *)params;
     for (size_t i = 0; i < count; i++) {
         const tsr_param *param = (const tsr_param *)(const void *)(base + i * stride);
         if (param->name == NULL) {
-            return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": parameter %zu has no name", i);
+            return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "parameter %zu has no name", i);
         }
         size_t which = PARAMETER_COUNT;
         for (size_t p = 0; p < PARAMETER_COUNT; p++) {
             if (strcmp(param->name, k_parameters[p].name) == 0) which = p;
         }
         if (which == PARAMETER_COUNT) {
-            return fail(api, TSR_ERR_INVALID_ARGUMENT,
-                        PLUGIN_NAME ": unknown parameter '%s'; accepted parameters: " ACCEPTED_PARAMETERS, param->name);
+            return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                            "unknown parameter '%s'; accepted parameters: " ACCEPTED_PARAMETERS, param->name);
         }
         if (seen[which]) {
-            return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": parameter '%s' is given twice; give it once", param->name);
+            return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "parameter '%s' is given twice; give it once", param->name);
         }
         seen[which] = 1;
         if (param->value == NULL) {
-            return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": parameter '%s' has no value", param->name);
+            return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "parameter '%s' has no value", param->name);
         }
         if (which == 0) {
             double sparsity;
             if (!parse_double(param->value, &sparsity) || !isfinite(sparsity) || sparsity < 0 || sparsity >= 1) {
-                return fail(api, TSR_ERR_INVALID_ARGUMENT,
-                            PLUGIN_NAME ": parameter 'sparsity' must be a number in [0, 1) (e.g. 0.5), but it is '%s'",
-                            param->value);
+                return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                                "parameter 'sparsity' must be a number in [0, 1) (e.g. 0.5), but it is '%s'",
+                                param->value);
             }
             options->sparsity = sparsity;
         } else if (which == 1) {
             int64_t minimum;
             if (!parse_int64(param->value, &minimum) || minimum < 0) {
-                return fail(api, TSR_ERR_INVALID_ARGUMENT,
-                            PLUGIN_NAME ": parameter 'min_elements' must be a non-negative integer (e.g. 1024), but it is '%s'",
-                            param->value);
+                return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                                "parameter 'min_elements' must be a non-negative integer (e.g. 1024), but it is '%s'",
+                                param->value);
             }
             options->min_elements = minimum;
         } else {
@@ -275,49 +240,19 @@ typedef struct prune {
 
 static tsr_status *prune_create(const tsr_host_api *api, tsr_host *host, void **instance)
 {
-    if (api == NULL) { /* nothing can be reported without the table; the ABI guarantees one */
-        if (instance != NULL) *instance = NULL;
-        return NULL;
+    tsr_status *status;
+    if (!tsp_create_begin(api, instance, PLUGIN_NAME, TSP_SIZE_THROUGH(tsr_host_api, graph_replace_initializer), &status)) {
+        return status;
     }
-    if (!TSR_HAS_FIELD(api, tsr_host_api, graph_replace_initializer)) {
-        return api->status_create(TSR_ERR_FAILED_PRECONDITION,
-                                  PLUGIN_NAME ": the host API table is too small for ABI 1.0; upgrade the host");
-    }
-    if (instance == NULL) {
-        return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": create() was given a NULL instance pointer");
-    }
-    *instance = NULL;
-    size_t count = api->setting_count(host);
-    for (size_t index = 0; index < count; index++) {
-        const char *key = api->setting_key(host, index);
-        if (key == NULL) continue;
-        return fail(api, TSR_ERR_INVALID_SETTING,
-                    PLUGIN_NAME ": unknown setting '%s'; this plugin accepts no settings (its parameters, "
-                    ACCEPTED_PARAMETERS ", are given to each optimize run)",
-                    key);
-    }
+    status = tsp_check_no_settings(api, host, PLUGIN_NAME,
+                                   "its parameters, " ACCEPTED_PARAMETERS ", are given to each optimize run");
+    if (status != NULL) return status;
     prune *self = calloc(1, sizeof *self);
     if (self == NULL) return api->status_create(TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory creating the instance");
     self->api = api;
     self->host = host;
     *instance = self;
     return NULL;
-}
-
-static tsr_status *prune_activate(void *instance)
-{
-    (void)instance;
-    return NULL;
-}
-
-static void prune_deactivate(void *instance)
-{
-    (void)instance;
-}
-
-static void prune_destroy(void *instance)
-{
-    free(instance);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -356,13 +291,7 @@ static void format_fraction(char *out, size_t size, double value)
     if (value == 0 || value == 1) {
         snprintf(out, size, "%d", (int)value);
     } else {
-        for (int precision = 15; precision <= 17; precision++) {
-            snprintf(out, size, "%.*g", precision, value);
-            if (strtod(out, NULL) == value) break;
-        }
-    }
-    for (char *c = out; *c; c++) {
-        if (*c == ',') *c = '.'; /* a host that set a locale with a decimal comma */
+        tsp_format_shortest(out, size, value);
     }
 }
 
@@ -380,7 +309,7 @@ static tsr_status *prune_initializer(prune *self, tsr_graph *graph, size_t index
     if (status != NULL) {
         char label[32];
         snprintf(label, sizeof label, "%zu", index);
-        return wrap_host_error(api, status, "reading initializer", label);
+        return tsp_wrap_host_error(api, status, PLUGIN_NAME, "reading initializer", label);
     }
     if (name == NULL) name = "";
     if (view.dtype != TSR_DTYPE_FP32 || view.ndim < 2 || view.ndim > TSR_MAX_RANK || view.shape == NULL) return NULL;
@@ -388,9 +317,9 @@ static tsr_status *prune_initializer(prune *self, tsr_graph *graph, size_t index
     int overflow;
     uint64_t n = element_count(view.shape, view.ndim, &overflow);
     if (overflow || n > SIZE_MAX / sizeof(float) || n * sizeof(float) != view.byte_size || (n > 0 && view.data == NULL)) {
-        return fail(api, TSR_ERR_INTERNAL,
-                    PLUGIN_NAME ": initializer '%s' has byte_size %" PRIu64 ", which does not match its FP32 shape (a host bug)", name,
-                    view.byte_size);
+        return tsp_fail(api, TSR_ERR_INTERNAL, PLUGIN_NAME,
+                        "initializer '%s' has byte_size %" PRIu64 ", which does not match its FP32 shape (a host bug)", name,
+                        view.byte_size);
     }
     if (n < (uint64_t)options->min_elements) return NULL;
     size_t k = (size_t)floor(options->sparsity * (double)n);
@@ -399,18 +328,18 @@ static tsr_status *prune_initializer(prune *self, tsr_graph *graph, size_t index
 
     /* The host's data may be read-only (mmap'ed) and unaligned: work on an aligned copy. */
     float *weights = malloc((size_t)n * sizeof *weights);
-    char *name_copy = strdup(name);
+    char *name_copy = tsp_strdup(name);
     int64_t shape[TSR_MAX_RANK];
     if (weights == NULL || name_copy == NULL) {
         free(weights);
         free(name_copy);
-        return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory pruning '%s' (%" PRIu64 " weights)", name, n);
+        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory pruning '%s' (%" PRIu64 " weights)", name, n);
     }
     memcpy(weights, view.data, (size_t)n * sizeof *weights);
     memcpy(shape, view.shape, view.ndim * sizeof *shape);
     if (!prune_weights(weights, (size_t)n, k)) {
         free(weights);
-        status = fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory pruning '%s' (%" PRIu64 " weights)", name_copy, n);
+        status = tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory pruning '%s' (%" PRIu64 " weights)", name_copy, n);
         free(name_copy);
         return status;
     }
@@ -427,7 +356,7 @@ static tsr_status *prune_initializer(prune *self, tsr_graph *graph, size_t index
     /* From here the host owns `weights`: it calls release once, also if this fails. */
     status = api->graph_replace_initializer(graph, name_copy, &pruned_view, &release);
     if (status != NULL) {
-        status = wrap_host_error(api, status, "replacing initializer", name_copy);
+        status = tsp_wrap_host_error(api, status, PLUGIN_NAME, "replacing initializer", name_copy);
     } else {
         *pruned = 1;
         *zeroed += k;
@@ -453,7 +382,7 @@ static tsr_status *prune_run(void *instance, tsr_graph *graph, const tsr_param *
     memset(&summary, 0, sizeof summary);
     summary.struct_size = (uint32_t)sizeof summary;
     status = api->graph_summary(graph, &summary);
-    if (status != NULL) return wrap_host_error(api, status, "reading the summary of", "the graph");
+    if (status != NULL) return tsp_wrap_host_error(api, status, PLUGIN_NAME, "reading the summary of", "the graph");
 
     uint64_t pruned_count = 0, skipped_count = 0, zeroed = 0, total = 0;
     for (size_t i = 0; i < summary.initializer_count; i++) {
@@ -507,9 +436,9 @@ static const tsr_plugin_descriptor k_descriptor = {
     .capabilities = k_capabilities,
     .create = prune_create,
     .get_capability = prune_get_capability,
-    .activate = prune_activate,
-    .deactivate = prune_deactivate,
-    .destroy = prune_destroy,
+    .activate = tsp_activate_nothing,
+    .deactivate = tsp_deactivate_nothing,
+    .destroy = tsp_destroy_free,
 };
 
 TSR_EXPORT const tsr_plugin_descriptor *tsr_plugin_entry(void)

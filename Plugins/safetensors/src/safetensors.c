@@ -15,8 +15,9 @@
  * renames it over the destination.
  *
  * One translation unit (this file and the private st_*.h files it includes once), so that
- * everything except tsr_plugin_entry is static: the library exports one symbol even when
- * built without -fvisibility=hidden.
+ * everything except tsr_plugin_entry is static, and the shared tsp_* helpers (Plugins/support)
+ * are declared hidden: the library exports one symbol even when built without
+ * -fvisibility=hidden.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -36,7 +37,7 @@
 
 #include "tessera_safetensors.h"
 
-#include "st_support.h" /* errors, dtypes, UTF-8, little-endian integers */
+#include "st_support.h" /* dtypes, UTF-8, little-endian integers */
 #include "st_header.h"  /* the JSON header parser */
 #include "st_layout.h"  /* checks that the tensors tile the data section */
 #include "st_writer.h"  /* save() */
@@ -73,19 +74,11 @@ typedef struct safetensors {
 
 static tsr_status *safetensors_create(const tsr_host_api *api, tsr_host *host, void **instance)
 {
-    if (api == NULL) { /* nothing can be reported without the table; the ABI guarantees one */
-        if (instance != NULL) *instance = NULL;
-        return NULL;
+    tsr_status *status;
+    if (!tsp_create_begin(api, instance, PLUGIN_NAME, TSP_SIZE_THROUGH(tsr_host_api, graph_replace_initializer), &status)) {
+        return status;
     }
-    if (!TSR_HAS_FIELD(api, tsr_host_api, graph_replace_initializer)) {
-        return api->status_create(TSR_ERR_FAILED_PRECONDITION,
-                                  PLUGIN_NAME ": the host API table is too small for ABI 1.0; upgrade the host");
-    }
-    if (instance == NULL) {
-        return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": create() was given a NULL instance pointer");
-    }
-    *instance = NULL;
-    tsr_status *status = check_setting_keys(api, host);
+    status = tsp_check_no_settings(api, host, PLUGIN_NAME, "remove [plugins.settings]");
     if (status != NULL) return status;
     safetensors *self = calloc(1, sizeof *self);
     if (self == NULL) return api->status_create(TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory creating the instance");
@@ -104,16 +97,6 @@ static tsr_status *safetensors_activate(void *instance)
                                         "it cannot run on a big-endian machine");
     }
     return NULL;
-}
-
-static void safetensors_deactivate(void *instance)
-{
-    (void)instance;
-}
-
-static void safetensors_destroy(void *instance)
-{
-    free(instance);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -184,44 +167,44 @@ static tsr_status *map_file(safetensors *self, const char *path, mapping **out, 
     int fd = open_read_only(path);
     if (fd < 0) {
         int error = errno;
-        return fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME ": cannot open '%s': %s", path,
-                    strerror(error));
+        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME, "cannot open '%s': %s", path,
+                        strerror(error));
     }
     struct stat info;
     if (fstat(fd, &info) != 0) {
         int error = errno;
         close(fd);
-        return fail(api, TSR_ERR_IO, PLUGIN_NAME ": cannot stat '%s': %s", path, strerror(error));
+        return tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot stat '%s': %s", path, strerror(error));
     }
     if (S_ISDIR(info.st_mode)) {
         close(fd);
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": '%s' is a directory; give the path of a .safetensors file", path);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s' is a directory; give the path of a .safetensors file", path);
     }
     if (!S_ISREG(info.st_mode)) {
         close(fd);
-        return fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": '%s' is not a regular file", path);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s' is not a regular file", path);
     }
     uint64_t size = (uint64_t)info.st_size;
     if (size < 8) {
         close(fd);
-        return fail(api, TSR_ERR_CORRUPT_DATA,
-                    PLUGIN_NAME ": '%s' is %" PRIu64 " bytes, too short to hold the 8-byte header length of a safetensors file",
-                    path, size);
+        return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                        "'%s' is %" PRIu64 " bytes, too short to hold the 8-byte header length of a safetensors file",
+                        path, size);
     }
     if (size > (uint64_t)SIZE_MAX) {
         close(fd);
-        return fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME ": '%s' is too large to map on this machine", path);
+        return tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "'%s' is too large to map on this machine", path);
     }
     void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     int map_error = errno;
     close(fd);
     if (base == MAP_FAILED) {
-        return fail(api, TSR_ERR_IO, PLUGIN_NAME ": cannot map '%s' (%" PRIu64 " bytes): %s", path, size, strerror(map_error));
+        return tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot map '%s' (%" PRIu64 " bytes): %s", path, size, strerror(map_error));
     }
     mapping *m = malloc(sizeof *m);
     if (m == NULL) {
         munmap(base, (size_t)size);
-        return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory loading '%s'", path);
+        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory loading '%s'", path);
     }
     m->base = base;
     m->size = (size_t)size;
@@ -230,18 +213,18 @@ static tsr_status *map_file(safetensors *self, const char *path, mapping **out, 
     uint64_t length = read_le64(base);
     tsr_status *status = NULL;
     if (length > MAX_HEADER) {
-        status = fail(api, TSR_ERR_CORRUPT_DATA,
-                      PLUGIN_NAME ": '%s' declares a JSON header of %" PRIu64 " bytes, more than the %" PRIu64 " MiB limit; "
-                      "the file is not safetensors or is corrupt",
-                      path, length, MAX_HEADER >> 20);
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                          "'%s' declares a JSON header of %" PRIu64 " bytes, more than the %" PRIu64 " MiB limit; "
+                          "the file is not safetensors or is corrupt",
+                          path, length, MAX_HEADER >> 20);
     } else if (length + 8 > size) {
-        status = fail(api, TSR_ERR_CORRUPT_DATA,
-                      PLUGIN_NAME ": '%s' declares a JSON header of %" PRIu64 " bytes, past the end of the file (%" PRIu64
-                      " bytes); the file is truncated or not safetensors",
-                      path, length, size);
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                          "'%s' declares a JSON header of %" PRIu64 " bytes, past the end of the file (%" PRIu64
+                          " bytes); the file is truncated or not safetensors",
+                          path, length, size);
     } else if (length < 2) {
-        status = fail(api, TSR_ERR_CORRUPT_DATA,
-                      PLUGIN_NAME ": '%s' declares a JSON header of %" PRIu64 " bytes, too short for a JSON object", path, length);
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                          "'%s' declares a JSON header of %" PRIu64 " bytes, too short for a JSON object", path, length);
     }
     if (status != NULL) {
         mapping_release(m);
@@ -288,7 +271,7 @@ static tsr_status *safetensors_load(void *instance, const char *path, tsr_graph 
         atomic_fetch_add_explicit(&m->references, 1, memory_order_relaxed);
         /* The host calls release exactly once, also when this fails. */
         tsr_status *added = api->graph_add_initializer(graph, t->name, &view, &release);
-        if (added != NULL) status = wrap_host_error(api, added, "adding tensor", t->name);
+        if (added != NULL) status = tsp_wrap_host_error(api, added, PLUGIN_NAME, "adding tensor", t->name);
     }
     free_tensor_list(&list);
     mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's tensors */
@@ -340,8 +323,8 @@ static const tsr_plugin_descriptor k_descriptor = {
     .create = safetensors_create,
     .get_capability = safetensors_get_capability,
     .activate = safetensors_activate,
-    .deactivate = safetensors_deactivate,
-    .destroy = safetensors_destroy,
+    .deactivate = tsp_deactivate_nothing,
+    .destroy = tsp_destroy_free,
 };
 
 TSR_EXPORT const tsr_plugin_descriptor *tsr_plugin_entry(void)

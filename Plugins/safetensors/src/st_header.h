@@ -50,13 +50,13 @@ typedef struct header_parser {
 
 static int parser_fail(header_parser *hp, tsr_status_code code, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
-/** Records an error (the first one wins) and returns 0, for `return parser_fail(...)`. */
+/** Records an error, prefixed "safetensors: " (the first one wins), and returns 0, for `return parser_fail(...)`. */
 static int parser_fail(header_parser *hp, tsr_status_code code, const char *format, ...)
 {
     if (hp->status == NULL) {
         va_list args;
         va_start(args, format);
-        hp->status = fail_va(hp->api, code, format, args);
+        hp->status = tsp_fail_va(hp->api, code, PLUGIN_NAME, format, args);
         va_end(args);
     }
     return 0;
@@ -66,7 +66,7 @@ static int parser_fail(header_parser *hp, tsr_status_code code, const char *form
 static int syntax_error(header_parser *hp, const char *what)
 {
     return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
-                       PLUGIN_NAME ": '%s' has an invalid JSON header at byte %zu of the header (file offset %zu): %s%s",
+                       "'%s' has an invalid JSON header at byte %zu of the header (file offset %zu): %s%s",
                        hp->path, hp->pos, hp->pos + 8, what,
                        hp->pos >= hp->length ? " (the header ends there: it is truncated)" : "");
 }
@@ -153,7 +153,7 @@ static int parse_string(header_parser *hp, char **out, size_t *length)
     }
     char *decoded = malloc(end - start + 1); /* escapes only ever shrink */
     if (decoded == NULL) {
-        return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory parsing the header of '%s'", hp->path);
+        return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, "out of memory parsing the header of '%s'", hp->path);
     }
     size_t at = 0;
     while (hp->pos < end) {
@@ -249,11 +249,11 @@ static int parse_uint(header_parser *hp, uint64_t max, const char *what, uint64_
     int shown = (int)(end - start > 40 ? 40 : end - start);
     const char *token = (const char *)hp->text + start;
     if (negative && !(digits_end - digits_start == 1 && hp->text[digits_start] == '0' && !fractional)) {
-        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': %s is negative (%.*s) at header byte %zu", hp->path,
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': %s is negative (%.*s) at header byte %zu", hp->path,
                            what, shown, token, start);
     }
     if (fractional) {
-        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': %s must be an integer, not %.*s (header byte %zu)",
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': %s must be an integer, not %.*s (header byte %zu)",
                            hp->path, what, shown, token, start);
     }
     uint64_t value = 0;
@@ -261,7 +261,7 @@ static int parse_uint(header_parser *hp, uint64_t max, const char *what, uint64_
         unsigned digit = (unsigned)(hp->text[i] - '0');
         if (value > (max - digit) / 10) {
             return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
-                               PLUGIN_NAME ": '%s': %s (%.*s) is too large (the limit is %" PRIu64 ") at header byte %zu",
+                               "'%s': %s (%.*s) is too large (the limit is %" PRIu64 ") at header byte %zu",
                                hp->path, what, shown, token, max, start);
         }
         value = value * 10 + digit;
@@ -280,7 +280,7 @@ static int parse_uint_array(header_parser *hp, const char *tensor, const char *f
 {
     *count = 0;
     if (peek(hp) != '[') {
-        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': '%s' of tensor '%s' must be an array (header byte %zu)",
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': '%s' of tensor '%s' must be an array (header byte %zu)",
                            hp->path, field, tensor, hp->pos);
     }
     hp->pos++;
@@ -291,7 +291,7 @@ static int parse_uint_array(header_parser *hp, const char *tensor, const char *f
     }
     for (;;) {
         if (*count == capacity) {
-            return parser_fail(hp, too_many_code, PLUGIN_NAME ": '%s': '%s' of tensor '%s' has more than %zu entries (header byte %zu)",
+            return parser_fail(hp, too_many_code, "'%s': '%s' of tensor '%s' has more than %zu entries (header byte %zu)",
                                hp->path, field, tensor, capacity, hp->pos);
         }
         char what[160];
@@ -313,7 +313,7 @@ static int parse_tensor(header_parser *hp, tensor_entry *entry)
     const char *name = entry->name;
     if (peek(hp) != '{') {
         return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
-                           PLUGIN_NAME ": '%s': the entry of tensor '%s' must be an object with dtype, shape and "
+                           "'%s': the entry of tensor '%s' must be an object with dtype, shape and "
                            "data_offsets (header byte %zu)",
                            hp->path, name, hp->pos);
     }
@@ -338,12 +338,12 @@ static int parse_tensor(header_parser *hp, tensor_entry *entry)
                 seen = &have_offsets;
             } else if (ok) {
                 ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA,
-                                 PLUGIN_NAME ": '%s': tensor '%s' has an unknown field '%s' at header byte %zu (expected "
+                                 "'%s': tensor '%s' has an unknown field '%s' at header byte %zu (expected "
                                  "dtype, shape and data_offsets)",
                                  hp->path, name, key, key_at);
             }
             if (ok && *seen) {
-                ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': tensor '%s' has field '%s' twice (header byte %zu)",
+                ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': tensor '%s' has field '%s' twice (header byte %zu)",
                                  hp->path, name, key, key_at);
             }
             if (ok) *seen = 1;
@@ -351,13 +351,13 @@ static int parse_tensor(header_parser *hp, tensor_entry *entry)
                 char *dtype;
                 size_t dtype_length;
                 if (peek(hp) != '"') {
-                    ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': 'dtype' of tensor '%s' must be a string (header byte %zu)",
+                    ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': 'dtype' of tensor '%s' must be a string (header byte %zu)",
                                      hp->path, name, hp->pos);
                 } else if ((ok = parse_string(hp, &dtype, &dtype_length)) != 0) {
                     entry->dtype = dtype_by_name(dtype, dtype_length);
                     if (entry->dtype == NULL) {
                         ok = parser_fail(hp, TSR_ERR_UNSUPPORTED,
-                                         PLUGIN_NAME ": '%s': tensor '%s' has dtype '%s', which Tessera does not support "
+                                         "'%s': tensor '%s' has dtype '%s', which Tessera does not support "
                                          "(supported: " SUPPORTED_DTYPES ")",
                                          hp->path, name, dtype);
                     }
@@ -375,7 +375,7 @@ static int parse_tensor(header_parser *hp, tensor_entry *entry)
                 ok = parse_uint_array(hp, name, "data_offsets", UINT64_MAX, offsets, 2, &count, TSR_ERR_CORRUPT_DATA);
                 if (ok && count != 2) {
                     ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA,
-                                     PLUGIN_NAME ": '%s': 'data_offsets' of tensor '%s' must be [begin, end], but it has %zu entries",
+                                     "'%s': 'data_offsets' of tensor '%s' must be [begin, end], but it has %zu entries",
                                      hp->path, name, count);
                 }
                 entry->begin = offsets[0];
@@ -393,7 +393,7 @@ static int parse_tensor(header_parser *hp, tensor_entry *entry)
     }
     const char *missing = !have_dtype ? "dtype" : !have_shape ? "shape" : !have_offsets ? "data_offsets" : NULL;
     if (missing != NULL) {
-        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': tensor '%s' has no '%s' field (header byte %zu)",
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': tensor '%s' has no '%s' field (header byte %zu)",
                            hp->path, name, missing, entry->header_offset);
     }
     return 1;
@@ -409,7 +409,7 @@ static int parse_metadata(header_parser *hp)
 {
     size_t object_at = hp->pos;
     if (peek(hp) != '{') {
-        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': '__metadata__' must be an object of strings (header byte %zu)",
+        return parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': '__metadata__' must be an object of strings (header byte %zu)",
                            hp->path, hp->pos);
     }
     hp->pos++;
@@ -429,7 +429,7 @@ static int parse_metadata(header_parser *hp)
                 char **grown = realloc(keys, capacity * sizeof *grown);
                 if (grown == NULL) {
                     free(key);
-                    ok = parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory parsing the header of '%s'", hp->path);
+                    ok = parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, "out of memory parsing the header of '%s'", hp->path);
                     break;
                 }
                 keys = grown;
@@ -438,7 +438,7 @@ static int parse_metadata(header_parser *hp)
             if (!expect_char(hp, ':', "expected ':' after a metadata key")) { ok = 0; break; }
             if (peek(hp) != '"') {
                 ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA,
-                                 PLUGIN_NAME ": '%s': '__metadata__' value of '%s' must be a string (header byte %zu)", hp->path,
+                                 "'%s': '__metadata__' value of '%s' must be a string (header byte %zu)", hp->path,
                                  key, hp->pos);
                 break;
             }
@@ -456,7 +456,7 @@ static int parse_metadata(header_parser *hp)
         qsort(keys, count, sizeof *keys, compare_strings);
         for (size_t i = 1; i < count && ok; i++) {
             if (strcmp(keys[i - 1], keys[i]) == 0) {
-                ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': '__metadata__' (header byte %zu) has key '%s' twice",
+                ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': '__metadata__' (header byte %zu) has key '%s' twice",
                                  hp->path, object_at, keys[i]);
             }
         }
@@ -472,7 +472,7 @@ static int parse_header(header_parser *hp, tensor_list *list)
     size_t invalid = utf8_invalid_offset(hp->text, hp->length);
     if (invalid < hp->length) {
         return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
-                           PLUGIN_NAME ": '%s': the header is not valid UTF-8 at byte %zu of the header (file offset %zu)",
+                           "'%s': the header is not valid UTF-8 at byte %zu of the header (file offset %zu)",
                            hp->path, invalid, invalid + 8);
     }
     if (peek(hp) != '{') return syntax_error(hp, "the header must start with '{'");
@@ -495,7 +495,7 @@ static int parse_header(header_parser *hp, tensor_list *list)
             if (strcmp(key, "__metadata__") == 0 && key_length == 12) {
                 free(key);
                 if (have_metadata) {
-                    return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': '__metadata__' appears twice (header byte %zu)",
+                    return parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': '__metadata__' appears twice (header byte %zu)",
                                        hp->path, key_at);
                 }
                 have_metadata = 1;
@@ -503,7 +503,7 @@ static int parse_header(header_parser *hp, tensor_list *list)
             } else {
                 if (strlen(key) != key_length || key_length == 0) {
                     free(key);
-                    return parser_fail(hp, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': a tensor name %s (header byte %zu)", hp->path,
+                    return parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': a tensor name %s (header byte %zu)", hp->path,
                                        key_length == 0 ? "is empty" : "contains a NUL character", key_at);
                 }
                 if (list->count == list->capacity) {
@@ -511,7 +511,7 @@ static int parse_header(header_parser *hp, tensor_list *list)
                     tensor_entry *grown = realloc(list->items, capacity * sizeof *grown);
                     if (grown == NULL) {
                         free(key);
-                        return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory parsing the header of '%s'",
+                        return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, "out of memory parsing the header of '%s'",
                                            hp->path);
                     }
                     list->items = grown;

@@ -52,47 +52,47 @@ static tsr_status *validate_layout(const tsr_host_api *api, const char *path, te
         for (uint32_t d = 0; d < t->ndim; d++) {
             uint64_t dim = (uint64_t)t->shape[d];
             if (dim != 0 && bytes > UINT64_MAX / dim) {
-                return fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': the size of tensor '%s' (%s, shape %s) overflows",
-                            path, t->name, t->dtype->name, shape);
+                return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME, "'%s': the size of tensor '%s' (%s, shape %s) overflows",
+                                path, t->name, t->dtype->name, shape);
             }
             bytes *= dim;
         }
         if (t->end < t->begin) {
-            return fail(api, TSR_ERR_CORRUPT_DATA,
-                        PLUGIN_NAME ": '%s': tensor '%s' has data_offsets [%" PRIu64 ", %" PRIu64 "], whose end is before its begin",
-                        path, t->name, t->begin, t->end);
+            return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                            "'%s': tensor '%s' has data_offsets [%" PRIu64 ", %" PRIu64 "], whose end is before its begin",
+                            path, t->name, t->begin, t->end);
         }
         if (t->end > data_size) {
-            return fail(api, TSR_ERR_CORRUPT_DATA,
-                        PLUGIN_NAME ": '%s': tensor '%s' has data_offsets [%" PRIu64 ", %" PRIu64 "] outside the data section, "
-                        "which is %" PRIu64 " bytes (the file is truncated or corrupt)",
-                        path, t->name, t->begin, t->end, data_size);
+            return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                            "'%s': tensor '%s' has data_offsets [%" PRIu64 ", %" PRIu64 "] outside the data section, "
+                            "which is %" PRIu64 " bytes (the file is truncated or corrupt)",
+                            path, t->name, t->begin, t->end, data_size);
         }
         if (t->end - t->begin != bytes) {
-            return fail(api, TSR_ERR_CORRUPT_DATA,
-                        PLUGIN_NAME ": '%s': tensor '%s' has %" PRIu64 " bytes (data_offsets [%" PRIu64 ", %" PRIu64 "]) "
-                        "but dtype %s and shape %s need %" PRIu64,
-                        path, t->name, t->end - t->begin, t->begin, t->end, t->dtype->name, shape, bytes);
+            return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                            "'%s': tensor '%s' has %" PRIu64 " bytes (data_offsets [%" PRIu64 ", %" PRIu64 "]) "
+                            "but dtype %s and shape %s need %" PRIu64,
+                            path, t->name, t->end - t->begin, t->begin, t->end, t->dtype->name, shape, bytes);
         }
     }
     if (list->count == 0) {
         if (data_size != 0) {
-            return fail(api, TSR_ERR_CORRUPT_DATA,
-                        PLUGIN_NAME ": '%s': the header lists no tensors but %" PRIu64 " bytes of data follow it", path, data_size);
+            return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                            "'%s': the header lists no tensors but %" PRIu64 " bytes of data follow it", path, data_size);
         }
         return NULL;
     }
 
     tensor_entry **sorted = malloc(list->count * sizeof *sorted);
-    if (sorted == NULL) return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory checking '%s'", path);
+    if (sorted == NULL) return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory checking '%s'", path);
     for (size_t i = 0; i < list->count; i++) sorted[i] = &list->items[i];
     tsr_status *status = NULL;
 
     qsort(sorted, list->count, sizeof *sorted, compare_entry_names);
     for (size_t i = 1; i < list->count && status == NULL; i++) {
         if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
-            status = fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME ": '%s': tensor '%s' is listed twice in the header", path,
-                          sorted[i]->name);
+            status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME, "'%s': tensor '%s' is listed twice in the header", path,
+                              sorted[i]->name);
         }
     }
 
@@ -102,24 +102,24 @@ static tsr_status *validate_layout(const tsr_host_api *api, const char *path, te
     for (size_t i = 0; i < list->count && status == NULL; i++) {
         const tensor_entry *t = sorted[i];
         if (t->begin < covered) {
-            status = fail(api, TSR_ERR_CORRUPT_DATA,
-                          PLUGIN_NAME ": '%s': tensors '%s' (bytes %" PRIu64 "..%" PRIu64 ") and '%s' (bytes %" PRIu64 "..%" PRIu64
-                          ") overlap in the data section",
-                          path, previous->name, previous->begin, previous->end, t->name, t->begin, t->end);
+            status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                              "'%s': tensors '%s' (bytes %" PRIu64 "..%" PRIu64 ") and '%s' (bytes %" PRIu64 "..%" PRIu64
+                              ") overlap in the data section",
+                              path, previous->name, previous->begin, previous->end, t->name, t->begin, t->end);
         } else if (t->begin > covered) {
-            status = fail(api, TSR_ERR_CORRUPT_DATA,
-                          PLUGIN_NAME ": '%s': bytes %" PRIu64 "..%" PRIu64 " of the data section are not covered by any tensor "
-                          "(the format requires the data to be indexed entirely)",
-                          path, covered, t->begin);
+            status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                              "'%s': bytes %" PRIu64 "..%" PRIu64 " of the data section are not covered by any tensor "
+                              "(the format requires the data to be indexed entirely)",
+                              path, covered, t->begin);
         }
         covered = t->end;
         previous = t;
     }
     if (status == NULL && covered != data_size) {
-        status = fail(api, TSR_ERR_CORRUPT_DATA,
-                      PLUGIN_NAME ": '%s': the last %" PRIu64 " bytes of the data section (from offset %" PRIu64 ") are not "
-                      "covered by any tensor (the format requires the data to be indexed entirely)",
-                      path, data_size - covered, covered);
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
+                          "'%s': the last %" PRIu64 " bytes of the data section (from offset %" PRIu64 ") are not "
+                          "covered by any tensor (the format requires the data to be indexed entirely)",
+                          path, data_size - covered, covered);
     }
     free(sorted);
     return status;

@@ -1,5 +1,6 @@
 /*
- * st_support.h — error helpers, the dtype table, UTF-8 checks and little-endian integers.
+ * st_support.h — the dtype table, UTF-8 checks and little-endian integers. (The error and
+ * settings helpers are the shared tsp_* ones from Plugins/support.)
  *
  * Private to safetensors.c, which includes it exactly once. It holds static definitions on
  * purpose: the plugin is one translation unit, so every function is static and the library
@@ -11,76 +12,16 @@
 #include <tessera/tessera.h>
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tessera_safetensors.h"
+#include "tessera_plugin_support.h"
 
 #define PLUGIN_NAME "safetensors"
 #define MAX_HEADER ((uint64_t)TESSERA_SAFETENSORS_MAX_HEADER)
 #define SUPPORTED_DTYPES "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL"
-
-/* ------------------------------------------------------------------------------------------ */
-/* Errors and settings                                                                        */
-/* ------------------------------------------------------------------------------------------ */
-
-static tsr_status *fail_va(const tsr_host_api *api, tsr_status_code code, const char *format, va_list args)
-    __attribute__((format(printf, 3, 0)));
-
-/** Creates a status from a printf-style format and its va_list; never returns NULL. */
-static tsr_status *fail_va(const tsr_host_api *api, tsr_status_code code, const char *format, va_list args)
-{
-    char small[512];
-    va_list copy;
-    va_copy(copy, args);
-    int needed = vsnprintf(small, sizeof small, format, copy);
-    va_end(copy);
-    if (needed < 0) return api->status_create(code, PLUGIN_NAME ": (the error message could not be formatted)");
-    if ((size_t)needed < sizeof small) return api->status_create(code, small);
-    char *large = malloc((size_t)needed + 1);
-    if (large == NULL) return api->status_create(code, small); /* truncated, still useful */
-    vsnprintf(large, (size_t)needed + 1, format, args);
-    tsr_status *status = api->status_create(code, large);
-    free(large);
-    return status;
-}
-
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/** Creates a status whose message is formatted like printf; never returns NULL. */
-static tsr_status *fail(const tsr_host_api *api, tsr_status_code code, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    tsr_status *status = fail_va(api, code, format, args);
-    va_end(args);
-    return status;
-}
-
-/** Turns a status from the host into one that says what the plugin was doing; releases it. */
-static tsr_status *wrap_host_error(const tsr_host_api *api, tsr_status *status, const char *doing, const char *name)
-{
-    tsr_status *wrapped = fail(api, api->status_code(status), PLUGIN_NAME ": %s '%s' failed: %s", doing, name,
-                               api->status_message(status));
-    api->status_release(status);
-    return wrapped;
-}
-
-/** The plugin has no settings; any key is rejected. */
-static tsr_status *check_setting_keys(const tsr_host_api *api, tsr_host *host)
-{
-    size_t count = api->setting_count(host);
-    for (size_t index = 0; index < count; index++) {
-        const char *key = api->setting_key(host, index);
-        if (key == NULL) continue;
-        return fail(api, TSR_ERR_INVALID_SETTING,
-                    PLUGIN_NAME ": unknown setting '%s'; this plugin accepts no settings (remove [plugins.settings])", key);
-    }
-    return NULL;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Dtypes                                                                                     */

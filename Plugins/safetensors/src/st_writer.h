@@ -18,54 +18,23 @@
 /* save                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-typedef struct text {
-    char *data;
-    size_t length;
-    size_t capacity;
-    int out_of_memory;
-} text;
-
-static void text_append(text *t, const char *bytes, size_t count)
-{
-    if (t->out_of_memory) return;
-    if (t->capacity - t->length <= count) {
-        size_t capacity = t->capacity ? t->capacity : 1024;
-        while (capacity - t->length <= count) {
-            if (capacity > SIZE_MAX / 2) { t->out_of_memory = 1; return; }
-            capacity *= 2;
-        }
-        char *grown = realloc(t->data, capacity);
-        if (grown == NULL) { t->out_of_memory = 1; return; }
-        t->data = grown;
-        t->capacity = capacity;
-    }
-    memcpy(t->data + t->length, bytes, count);
-    t->length += count;
-    t->data[t->length] = '\0';
-}
-
-static void text_puts(text *t, const char *s)
-{
-    text_append(t, s, strlen(s));
-}
-
 /** Writes a JSON string; `s` was checked to be valid UTF-8. */
-static void text_json_string(text *t, const char *s)
+static void text_json_string(tsp_text *t, const char *s)
 {
-    text_puts(t, "\"");
+    tsp_text_puts(t, "\"");
     for (const char *run = s;; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '\0' || c == '"' || c == '\\' || c < 0x20) {
-            text_append(t, run, (size_t)(s - run));
+            tsp_text_append(t, run, (size_t)(s - run));
             if (c == '\0') break;
             char escaped[8];
             if (c == '"' || c == '\\') snprintf(escaped, sizeof escaped, "\\%c", c);
             else snprintf(escaped, sizeof escaped, "\\u%04x", c);
-            text_puts(t, escaped);
+            tsp_text_puts(t, escaped);
             run = s + 1;
         }
     }
-    text_puts(t, "\"");
+    tsp_text_puts(t, "\"");
 }
 
 /** One initializer to write, borrowed from the graph (which save() does not modify). */
@@ -93,7 +62,7 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
     memset(&summary, 0, sizeof summary);
     summary.struct_size = (uint32_t)sizeof summary;
     tsr_status *status = api->graph_summary(graph, &summary);
-    if (status != NULL) return wrap_host_error(api, status, "reading the summary of graph", "to save");
+    if (status != NULL) return tsp_wrap_host_error(api, status, PLUGIN_NAME, "reading the summary of graph", "to save");
     if (summary.node_count > 0 || summary.input_count > 0 || summary.output_count > 0) {
         char message[256];
         snprintf(message, sizeof message,
@@ -103,7 +72,7 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
     }
     size_t count = summary.initializer_count;
     save_entry *entries = count > 0 ? calloc(count, sizeof *entries) : NULL;
-    if (count > 0 && entries == NULL) return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory saving %zu tensors", count);
+    if (count > 0 && entries == NULL) return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory saving %zu tensors", count);
     for (size_t i = 0; i < count && status == NULL; i++) {
         const char *name = NULL;
         tsr_tensor_view view;
@@ -113,7 +82,7 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
         if (status != NULL) {
             char index[32];
             snprintf(index, sizeof index, "%zu", i);
-            status = wrap_host_error(api, status, "reading initializer", index);
+            status = tsp_wrap_host_error(api, status, PLUGIN_NAME, "reading initializer", index);
             break;
         }
         save_entry *e = &entries[i];
@@ -124,18 +93,18 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
         e->data = view.data;
         e->byte_size = view.byte_size;
         if (name == NULL || name[0] == '\0') {
-            status = fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": initializer %zu has no name; safetensors needs one", i);
+            status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "initializer %zu has no name; safetensors needs one", i);
         } else if (strcmp(name, "__metadata__") == 0) {
-            status = fail(api, TSR_ERR_INVALID_ARGUMENT,
-                          PLUGIN_NAME ": an initializer is called '__metadata__', a name safetensors reserves; rename it");
+            status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                              "an initializer is called '__metadata__', a name safetensors reserves; rename it");
         } else if (utf8_invalid_offset((const unsigned char *)name, strlen(name)) != strlen(name)) {
-            status = fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": initializer %zu's name is not valid UTF-8", i);
+            status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "initializer %zu's name is not valid UTF-8", i);
         } else if (e->dtype == NULL) {
-            status = fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME ": initializer '%s' has dtype %d, which safetensors cannot store",
-                          name, (int)view.dtype);
+            status = tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "initializer '%s' has dtype %d, which safetensors cannot store",
+                              name, (int)view.dtype);
         } else if (view.ndim > TSR_MAX_RANK || (view.ndim > 0 && view.shape == NULL)) {
-            status = fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": initializer '%s' has an invalid shape (rank %u)", name,
-                          (unsigned)view.ndim);
+            status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "initializer '%s' has an invalid shape (rank %u)", name,
+                              (unsigned)view.ndim);
         } else {
             uint64_t bytes = e->dtype->size;
             int overflow = 0;
@@ -145,9 +114,9 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
                 else bytes *= (uint64_t)view.shape[d];
             }
             if (overflow || bytes != view.byte_size || (bytes > 0 && view.data == NULL)) {
-                status = fail(api, TSR_ERR_INVALID_ARGUMENT,
-                              PLUGIN_NAME ": initializer '%s' has byte_size %" PRIu64 ", which does not match its dtype %s and shape",
-                              name, view.byte_size, e->dtype->name);
+                status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
+                                  "initializer '%s' has byte_size %" PRIu64 ", which does not match its dtype %s and shape",
+                                  name, view.byte_size, e->dtype->name);
             }
         }
     }
@@ -155,7 +124,7 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
         qsort(entries, count, sizeof *entries, compare_save_names);
         for (size_t i = 1; i < count && status == NULL; i++) {
             if (strcmp(entries[i - 1].name, entries[i].name) == 0) {
-                status = fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": two initializers are called '%s'", entries[i].name);
+                status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "two initializers are called '%s'", entries[i].name);
             }
         }
     }
@@ -169,28 +138,28 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
 }
 
 /** Builds the header: sorted entries with contiguous offsets, padded with spaces to a multiple of 8. */
-static int build_header(text *header, const save_entry *entries, size_t count)
+static int build_header(tsp_text *header, const save_entry *entries, size_t count)
 {
-    text_puts(header, "{");
+    tsp_text_puts(header, "{");
     uint64_t offset = 0;
     for (size_t i = 0; i < count; i++) {
         const save_entry *e = &entries[i];
         char numbers[64];
-        if (i > 0) text_puts(header, ",");
+        if (i > 0) tsp_text_puts(header, ",");
         text_json_string(header, e->name);
-        text_puts(header, ":{\"dtype\":\"");
-        text_puts(header, e->dtype->name);
-        text_puts(header, "\",\"shape\":[");
+        tsp_text_puts(header, ":{\"dtype\":\"");
+        tsp_text_puts(header, e->dtype->name);
+        tsp_text_puts(header, "\",\"shape\":[");
         for (uint32_t d = 0; d < e->ndim; d++) {
             snprintf(numbers, sizeof numbers, d ? ",%" PRId64 : "%" PRId64, e->shape[d]);
-            text_puts(header, numbers);
+            tsp_text_puts(header, numbers);
         }
         snprintf(numbers, sizeof numbers, "],\"data_offsets\":[%" PRIu64 ",%" PRIu64 "]}", offset, offset + e->byte_size);
-        text_puts(header, numbers);
+        tsp_text_puts(header, numbers);
         offset += e->byte_size;
     }
-    text_puts(header, "}");
-    while (header->length % 8 != 0) text_puts(header, " ");
+    tsp_text_puts(header, "}");
+    while (header->length % 8 != 0) tsp_text_puts(header, " ");
     return !header->out_of_memory;
 }
 
@@ -235,18 +204,18 @@ static tsr_status *write_safetensors(const tsr_host_api *api, tsr_host *host, co
     tsr_status *status = collect_initializers(api, host, graph, &entries, &count);
     if (status != NULL) return status;
 
-    text header = {NULL, 0, 0, 0};
+    tsp_text header = {NULL, 0, 0, 0};
     if (!build_header(&header, entries, count)) {
         free(header.data);
         free(entries);
-        return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory writing the header of '%s'", path);
+        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory writing the header of '%s'", path);
     }
     if (header.length > MAX_HEADER) {
         free(header.data);
         free(entries);
-        return fail(api, TSR_ERR_UNSUPPORTED,
-                    PLUGIN_NAME ": the header for '%s' would be %zu bytes, more than the %" PRIu64 " MiB readers accept", path,
-                    header.length, MAX_HEADER >> 20);
+        return tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME,
+                        "the header for '%s' would be %zu bytes, more than the %" PRIu64 " MiB readers accept", path,
+                        header.length, MAX_HEADER >> 20);
     }
 
     size_t temporary_size = strlen(path) + 32;
@@ -254,7 +223,7 @@ static tsr_status *write_safetensors(const tsr_host_api *api, tsr_host *host, co
     if (temporary == NULL) {
         free(header.data);
         free(entries);
-        return fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME ": out of memory saving '%s'", path);
+        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory saving '%s'", path);
     }
     snprintf(temporary, temporary_size, "%s.tmp-%ld", path, (long)getpid());
 
@@ -290,11 +259,11 @@ static tsr_status *write_safetensors(const tsr_host_api *api, tsr_host *host, co
         int error = errno;
         if (fd >= 0) unlink(temporary);
         if (strcmp(step, "rename") == 0) {
-            status = fail(api, TSR_ERR_IO, PLUGIN_NAME ": cannot rename '%s' to '%s': %s", temporary, path, strerror(error));
+            status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot rename '%s' to '%s': %s", temporary, path, strerror(error));
         } else {
-            status = fail(api, TSR_ERR_IO, PLUGIN_NAME ": cannot %s '%s' while saving '%s': %s; check that the directory exists, "
-                          "is writable and has free space",
-                          step, temporary, path, strerror(error));
+            status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot %s '%s' while saving '%s': %s; check that the directory exists, "
+                              "is writable and has free space",
+                              step, temporary, path, strerror(error));
         }
     } else {
         sync_parent_directory(path);

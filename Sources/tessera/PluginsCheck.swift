@@ -35,9 +35,7 @@ struct PluginsCheck: ParsableCommand {
         }
         let report = PluginChecker(path: path, settings: parsed).run()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             let info = report.plugin
             print("plugin:  \(info.name)\(info.version.map { " \($0)" } ?? "")\(info.id.map { " (\($0))" } ?? "")")

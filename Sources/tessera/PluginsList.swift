@@ -41,9 +41,7 @@ struct PluginsList: AsyncParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(Listing(plugins: plugins)), as: UTF8.self))
+            try printJSON(Listing(plugins: plugins))
             return
         }
         if let note { print("(\(note))\n") }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Logging
 import TesseraCore
 
 /// The `tessera` command line: drives the daemon over HTTP and works offline on plugins and
@@ -7,18 +9,49 @@ import TesseraCore
 struct Tessera: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
-        abstract: "Operate the Tessera model server: plugins, configuration, and (soon) models.",
+        abstract: "Operate Tessera: the model store, deployments, plugins and configuration.",
         discussion: """
-            Commands that ask the daemon use --url (default $TESSERA_URL or http://127.0.0.1:8080) \
+            Store commands (models, register, versions, diff, alias, tag, deploy, rollback, audit, \
+            export, store) work on the store folder directly (--store, default ./.tessera), safely \
+            beside a running daemon. Commands that ask the daemon use --url (default $TESSERA_URL or http://127.0.0.1:8080) \
             and the management token from --token, $TESSERA_MANAGEMENT_TOKEN or the store's \
             management-token file.
 
             Examples:
+              tessera register bert ./model.safetensors --alias staging
+              tessera versions bert
+              tessera deploy bert:2 && tessera rollback bert
               tessera plugins list
               tessera plugins check ./libmy-plugin.so --setting p99_ms=20
               tessera config check tessera.toml
             """,
         version: TesseraCore.version,
-        subcommands: [PluginsCommand.self, ConfigCommand.self, VersionCommand.self]
+        subcommands: [
+            ModelsCommand.self, RegisterCommand.self, VersionsCommand.self, DiffCommand.self, AliasCommand.self,
+            TagCommand.self, DeployCommand.self, RollbackCommand.self, AuditCommand.self, ExportCommand.self,
+            StoreCommand.self, PluginsCommand.self, ConfigCommand.self, VersionCommand.self,
+        ]
     )
+
+    /// Parses and runs the command with logging kept quiet: the CLI reports what matters itself
+    /// (failed plugins in its tables, problems as errors). TESSERA_LOG_LEVEL=info shows the
+    /// plugin host's log lines.
+    static func main() async {
+        let level = ProcessInfo.processInfo.environment["TESSERA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+
+/// Which model store a command works on, and who it acts as; shared by every store command.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The model store folder (the daemon's [store] path). Default: $TESSERA_STORE or ./.tessera.")
+    var store: String?
+
+    @Option(help: "Who is acting, for the audit log. Default: cli:$USER.")
+    var actor: String?
+
+    var storePath: String {
+        store ?? ProcessInfo.processInfo.environment["TESSERA_STORE"] ?? ".tessera"
+    }
+
+    var actorName: String {
+        actor ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+    }
+
+    /// Opens the store, creating it when `create` is set; otherwise a missing store is an error
+    /// that says how to make one.
+    func open(create: Bool = false) throws -> ModelStore {
+        let url = URL(fileURLWithPath: storePath)
+        if !create, !FileManager.default.fileExists(atPath: url.appendingPathComponent(ModelStore.registryFileName).path) {
+            throw ValidationError("no model store at \(url.path): register a model first (`tessera register NAME FILE`), or point --store at the daemon's store")
+        }
+        return try ModelStore(root: url)
+    }
+}

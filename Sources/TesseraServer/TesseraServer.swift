@@ -22,6 +22,7 @@ public enum TesseraServer {
         MetricsRoutes(state: state).register(on: router)
         let management = router.group("v1").add(middleware: TokenAuthMiddleware(token: state.managementToken))
         PluginRoutes(state: state).register(on: management)
+        ModelRoutes(state: state).register(on: management)
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: serverName),

@@ -28,6 +28,7 @@ struct RegisterCommand: ParsableCommand {
     @Flag(help: "Print the new version as JSON.") var json = false
 
     func run() throws {
+        try RegistryNames.validateModelName(name)
         let url = URL(fileURLWithPath: path)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("no file or folder at \(url.path)")

@@ -54,6 +54,12 @@ struct Tesserad: AsyncParsableCommand {
         let store = URL(fileURLWithPath: settings.storePath, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
         let token = try ManagementToken.load(storeDirectory: store.path)
+        let models: ModelStore
+        do {
+            models = try ModelStore(root: store)
+        } catch {
+            throw ValidationError("cannot open the model store at \(store.path): \(error)")
+        }
 
         let plugins = PluginHost(hostName: "tesserad", logger: logger)
         let specs = safeMode ? settings.plugins.filter { if case .bundled = $0.source { true } else { false } } : settings.plugins
@@ -69,7 +75,7 @@ struct Tesserad: AsyncParsableCommand {
         Events(host: plugins, logger: logger).send(type: "daemon.started",
             message: "tesserad \(TesseraCore.version) listening on \(settings.host):\(settings.port)")
 
-        let state = ServerState(plugins: plugins, managementToken: token)
+        let state = ServerState(plugins: plugins, store: models, managementToken: token)
         let app = TesseraServer.makeApplication(state: state, host: settings.host, port: settings.port, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

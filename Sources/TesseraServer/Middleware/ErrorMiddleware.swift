@@ -19,6 +19,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             converted.headers = error.headers
             throw converted
         } catch {
+            if let mapped = ErrorStatus.apiError(for: error) { throw mapped }
             let requestID = UUID().uuidString.lowercased()
             logger.error("internal error", metadata: ["request_id": "\(requestID)", "path": "\(request.uri.path)", "error": "\(error)"])
             throw APIError(.internalServerError, "internal error (request id \(requestID)); the server log has the details")

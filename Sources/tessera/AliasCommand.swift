@@ -18,7 +18,7 @@ struct AliasSet: ParsableCommand {
     @Argument(help: "The version number it points at.") var version: Int
 
     func run() throws {
-        let previous = try options.open().registry.setAlias(model: name, alias: alias, version: version, actor: options.actorName)
+        let previous = try options.backend().setAlias(model: name, alias: alias, version: version)
         switch previous {
         case nil: print("\(name)@\(alias) → \(version)")
         case version?: print("\(name)@\(alias) already points at \(version)")
@@ -35,7 +35,7 @@ struct AliasRemove: ParsableCommand {
     @Argument(help: "The alias to remove.") var alias: String
 
     func run() throws {
-        try options.open().registry.removeAlias(model: name, alias: alias, actor: options.actorName)
+        try options.backend().removeAlias(model: name, alias: alias)
         print("removed \(name)@\(alias)")
     }
 }

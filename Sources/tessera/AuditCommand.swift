@@ -13,7 +13,7 @@ struct AuditCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let events = try options.open().registry.audit(model: name, limit: limit)
+        let events = try options.backend().audit(model: name, limit: limit)
         if json { return try printJSON(events) }
         var table = Table("ID", "AT", "ACTOR", "ACTION", "MODEL", "VERSION", "CHANGE")
         for event in events {

@@ -12,10 +12,9 @@ struct DeployCommand: ParsableCommand {
     @Argument(help: "What to deploy: NAME, NAME:VERSION or NAME@ALIAS.") var reference: String
 
     func run() throws {
-        let registry = try options.open().registry
-        let version = try registry.resolve(reference)
-        let before = try registry.deployment(of: version.model)?.primary
-        let deployment = try registry.deploy(model: version.model, version: version.number, actor: options.actorName)
+        let backend = try options.backend()
+        let version = try backend.resolve(reference)
+        let (before, deployment) = try backend.deploy(model: version.model, version: version.number)
         switch before {
         case nil: print("\(version.model): primary is now \(deployment.primary)")
         case deployment.primary?: print("\(version.model): \(deployment.primary) is already the primary")
@@ -35,7 +34,7 @@ struct RollbackCommand: ParsableCommand {
     @Option(help: "A version that was primary before.") var to: Int?
 
     func run() throws {
-        let (from, target) = try options.open().registry.rollback(model: name, to: to, actor: options.actorName)
+        let (from, target) = try options.backend().rollback(model: name, to: to)
         print("\(name): primary \(from) → \(target)")
     }
 }

@@ -14,9 +14,9 @@ struct DiffCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let registry = try options.open().registry
-        let a = try registry.resolve(.number(model: name, version: first))
-        let b = try registry.resolve(.number(model: name, version: second))
+        let backend = try options.backend()
+        let a = try backend.resolve("\(name):\(first)")
+        let b = try backend.resolve("\(name):\(second)")
         let rows = VersionDiff.rows(a, b)
         if json { return try printJSON(rows) }
         var table = Table("FIELD", "V\(first)", "V\(second)")

@@ -14,6 +14,9 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "Where to write it.") var destination: String
 
     func run() throws {
+        guard options.url == nil else {
+            throw ValidationError("export copies out of the store folder; run it where the store is (without --url)")
+        }
         let store = try options.open()
         let version = try store.registry.resolve(reference)
         let bar = ProgressBar("exporting")

@@ -18,7 +18,7 @@ struct ModelsList: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
-        let models = try options.open().registry.models()
+        let models = try options.backend().models()
         if json { return try printJSON(models) }
         var table = Table("NAME", "VERSIONS", "LATEST", "ALIASES", "TASK", "CREATED")
         for model in models {
@@ -43,11 +43,7 @@ struct ModelsShow: ParsableCommand {
     }
 
     func run() throws {
-        let registry = try options.open().registry
-        guard let model = try registry.model(name) else {
-            throw ValidationError("no model named '\(name)'; `tessera models list` shows them")
-        }
-        let deployment = try registry.deployment(of: name)
+        let (model, deployment) = try options.backend().model(name)
         if json { return try printJSON(Shown(model: model, deployment: deployment)) }
         print("model:       \(model.name)")
         if !model.description.isEmpty { print("description: \(model.description)") }

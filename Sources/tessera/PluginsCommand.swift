@@ -1,6 +1,6 @@
 import ArgumentParser
 
-struct PluginsCommand: AsyncParsableCommand {
+struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "List the daemon's plugins, or check a plugin library you built.",

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TesseraCore
 
-struct PluginsList: AsyncParsableCommand {
+struct PluginsList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List plugins with their kinds, ABI, state and, for failed ones, why.",
@@ -26,7 +26,7 @@ struct PluginsList: AsyncParsableCommand {
 
     struct Listing: Codable { let plugins: [PluginInfo] }
 
-    func run() async throws {
+    func run() throws {
         var plugins: [PluginInfo]
         var note: String?
         if offline {
@@ -34,7 +34,7 @@ struct PluginsList: AsyncParsableCommand {
             note = "loaded in-process from \(config ?? ConfigLoader.embeddedName)"
         } else {
             do {
-                plugins = try await connection.client().get("v1/plugins", as: Listing.self).plugins
+                plugins = try connection.client().get("v1/plugins", as: Listing.self).plugins
             } catch let error as DaemonClient.Unreachable {
                 plugins = try loadOffline()
                 note = "\(error.description); loaded the plugins of \(config ?? ConfigLoader.embeddedName) in-process instead"

@@ -8,8 +8,8 @@ struct RegisterCommand: ParsableCommand {
         abstract: "Add a model file or folder to the store as a new immutable version.",
         discussion: """
             The format is detected by the format plugins of the configuration (--config, or the \
-            embedded default), which also load the model to check it and to record its inputs, \
-            outputs and size. The bytes are stored content-addressed (identical files are kept \
+            embedded default; with --url, the daemon's), which also load the model to check it \
+            and to record its inputs, outputs and size. The bytes are stored content-addressed (identical files are kept \
             once) and the version is committed only after they are on disk.
 
               tessera register bert ./model.safetensors --tag team=search --alias staging
@@ -38,23 +38,8 @@ struct RegisterCommand: ParsableCommand {
             guard let equals = tag.firstIndex(of: "="), equals != tag.startIndex else { throw ValidationError("--tag '\(tag)' is not key=value") }
             tagPairs[String(tag[..<equals])] = String(tag[tag.index(after: equals)...])
         }
-        let settings: TesseraConfig
-        do {
-            settings = try config.map { try ConfigLoader.load(path: $0) } ?? ConfigLoader.loadDefault()
-        } catch {
-            throw ValidationError("the configuration has problems:\n\(error)")
-        }
-        let host = PluginHost(hostName: "tessera")
-        host.load(settings.plugins, baseDirectory: settings.baseDirectory)
-        defer { host.shutdown() }
-        let detection = try FormatDetector(host: host).detect(url, forced: format)
-
-        let store = try options.open(create: true)
-        let bar = ProgressBar("storing")
-        let version = try store.register(ModelStore.Registration(
-            model: name, path: url, format: detection.format.name, signatureJSON: detection.signatureJSON,
-            parent: parent, notes: notes, tags: tagPairs, aliases: aliases), actor: options.actorName, progress: bar.update)
-        bar.finish()
+        let version = try options.backend(create: true).register(Registration(
+            model: name, path: url, format: format, tags: tagPairs, aliases: aliases, notes: notes, parent: parent, config: config))
         if json { return try printJSON(version) }
         print("registered \(version.model):\(version.number) (\(version.format), \(formatBytes(version.sizeBytes)), sha256 \(version.artifactDigest.prefix(12)))"
             + (version.aliases.isEmpty ? "" : " aliases \(version.aliases.joined(separator: ","))"))

@@ -19,6 +19,7 @@ struct StoreVerify: ParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() throws {
+        guard options.url == nil else { throw ValidationError("verify reads the store folder; run it where the store is (without --url)") }
         let store = try options.open()
         let bar = ProgressBar("verifying")
         let result = try store.verify { bar.update($0.bytesDone, $0.bytesTotal) }
@@ -49,6 +50,7 @@ struct StoreGC: ParsableCommand {
     @Flag(help: "List what would be removed, remove nothing.") var dryRun = false
 
     func run() throws {
+        guard options.url == nil else { throw ValidationError("gc works on the store folder; run it where the store is (without --url)") }
         let store = try options.open()
         let bar = ProgressBar("collecting")
         let report = try store.collectGarbage(dryRun: dryRun) { bar.update($0.bytesDone, $0.bytesTotal) }

@@ -7,8 +7,14 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "The model store folder (the daemon's [store] path). Default: $TESSERA_STORE or ./.tessera.")
     var store: String?
 
-    @Option(help: "Who is acting, for the audit log. Default: cli:$USER.")
+    @Option(help: "Who is acting, for the audit log. Default: cli:$USER. (Through --url the daemon records \"api\".)")
     var actor: String?
+
+    @Option(help: "Act through the daemon at this URL (e.g. http://127.0.0.1:8080) instead of on the store folder.")
+    var url: String?
+
+    @Option(help: "Management token for --url. Default: $TESSERA_MANAGEMENT_TOKEN or <store>/management-token.")
+    var token: String?
 
     var storePath: String {
         store ?? ProcessInfo.processInfo.environment["TESSERA_STORE"] ?? ".tessera"

@@ -20,16 +20,16 @@ struct TagCommand: ParsableCommand {
     func run() throws {
         guard !tags.isEmpty || !remove.isEmpty else { throw ValidationError("give tags as key=value, or --rm KEY") }
         let (model, version) = try Self.split(target)
-        let registry = try options.open().registry
+        let backend = try options.backend()
         for tag in tags {
             guard let equals = tag.firstIndex(of: "="), equals != tag.startIndex else {
                 throw ValidationError("'\(tag)' is not key=value")
             }
-            try registry.setTag(model: model, version: version, key: String(tag[..<equals]),
-                                value: String(tag[tag.index(after: equals)...]), actor: options.actorName)
+            try backend.setTag(model: model, version: version, key: String(tag[..<equals]),
+                               value: String(tag[tag.index(after: equals)...]))
         }
-        for key in remove { try registry.removeTag(model: model, version: version, key: key, actor: options.actorName) }
-        let current = try registry.tags(model: model, version: version)
+        for key in remove { try backend.removeTag(model: model, version: version, key: key) }
+        let current = try version.map { number in try backend.resolve("\(model):\(number)").tags } ?? backend.model(model).0.tags
         print("\(target): \(current.isEmpty ? "no tags" : current.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
     }
 

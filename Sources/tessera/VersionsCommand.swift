@@ -13,7 +13,7 @@ struct VersionsCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
-        let versions = try options.open().registry.versions(of: name)
+        let versions = try options.backend().versions(of: name)
         if json { return try printJSON(versions) }
         var table = Table("VERSION", "DIGEST", "FORMAT", "SIZE", "PRODUCER", "PARENT", "ALIASES", "CREATED", "BY")
         for version in versions {

@@ -31,6 +31,8 @@ struct DaemonTests {
             [[plugins]]
             name = "prometheus"
             [[plugins]]
+            name = "safetensors"
+            [[plugins]]
             path = "libmissing.so"
             """
         let file = folder.appendingPathComponent("tessera.toml").path
@@ -79,11 +81,25 @@ struct DaemonTests {
 
         let json = try TestSupport.run(tessera, ["plugins", "list", "--json", "--url", "http://127.0.0.1:\(port)", "--store", store])
         let listing = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect((listing["plugins"] as? [Any])?.count == 4)
+        #expect((listing["plugins"] as? [Any])?.count == 5)
 
         let denied = try TestSupport.run(tessera, ["plugins", "list", "--url", "http://127.0.0.1:\(port)", "--token", "wrong"])
         #expect(denied.status != 0)
         #expect(denied.stderr.contains("403"))
+
+        // The store commands work through the daemon too (--url), and land in the daemon's store.
+        let url = "http://127.0.0.1:\(port)"
+        let fixture = TestSupport.root.appendingPathComponent("Plugins/safetensors/fixtures/tiny.safetensors").path
+        let registered = try TestSupport.run(tessera, ["register", "remote", fixture, "--alias", "staging", "--url", url, "--store", store])
+        #expect(registered.status == 0, "\(registered.stderr)")
+        #expect(registered.stdout.contains("registered remote:1 (safetensors"))
+        #expect(try TestSupport.run(tessera, ["deploy", "remote@staging", "--url", url, "--store", store]).stdout == "remote: primary is now 1\n")
+        let audit = try TestSupport.run(tessera, ["audit", "remote", "--json", "--url", url, "--store", store])
+        let auditEvents = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [[String: Any]])
+        #expect(auditEvents.first?["action"] as? String == "deploy")
+        #expect(auditEvents.first?["actor"] as? String == "api")
+        let offline = try TestSupport.run(tessera, ["versions", "remote", "--json", "--store", store])
+        #expect((try JSONSerialization.jsonObject(with: Data(offline.stdout.utf8)) as? [Any])?.count == 1)
 
         process.terminate()  // SIGTERM
         process.waitUntilExit()

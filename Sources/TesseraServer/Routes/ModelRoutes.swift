@@ -56,6 +56,9 @@ struct ModelRoutes {
                 version: String(version.number), message: "registered \(name):\(version.number) (\(version.format))")
             return EditedResponse(status: .created, response: JSONBody(value: version))
         }
+        group.get("resolve/:reference") { _, context in
+            JSONBody(value: try store().registry.resolve(try context.parameters.require("reference")))
+        }
         group.get("models/:name/diff") { request, context in
             let name = try context.parameters.require("name")
             guard let from = request.uri.queryParameters.get("from", as: Int.self),

@@ -129,13 +129,41 @@ struct StoreCommandTests {
         #expect(verify.stdout.contains("corrupt"))
     }
 
+    @Test("two processes registering into one store at once lose nothing and number versions without gaps")
+    func concurrentWriters() throws {
+        let folder = try TestSupport.temporaryDirectory("tessera-concurrent")
+        let store = folder.appendingPathComponent("store")
+        for index in 0..<10 {
+            try Self.safetensors(size: 256 << 10, fill: UInt8(index), at: folder.appendingPathComponent("f\(index).safetensors"))
+        }
+        let writers = try (0..<2).map { writer in
+            let files = (0..<5).map { folder.appendingPathComponent("f\(writer * 5 + $0).safetensors").path }
+            let script = files.map { "\"\(tessera)\" register shared \"\($0)\" --store \"\(store.path)\" || exit 1" }.joined(separator: "\n")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for writer in writers {
+            writer.waitUntilExit()
+            #expect(writer.terminationStatus == 0)
+        }
+        let versions = try run(["versions", "shared", "--json"], store: store)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(versions.stdout.utf8)) as? [[String: Any]])
+        #expect(list.compactMap { $0["number"] as? Int } == Array(1...10))
+        #expect(Set(list.compactMap { $0["artifactDigest"] as? String }).count == 10)
+        #expect(try run(["store", "verify"], store: store).status == 0)
+    }
+
     @Test("registering processes killed with SIGKILL at random moments never leave the store inconsistent")
     func killNine() throws {
         let folder = try TestSupport.temporaryDirectory("tessera-crash")
         let store = folder.appendingPathComponent("store")
         var generator = SystemRandomNumberGenerator()
         var completed = 0
-        for round in 0..<12 {
+        for round in 0..<20 {
             let file = folder.appendingPathComponent("m\(round).safetensors")
             try Self.safetensors(size: 4 << 20, fill: UInt8(round), at: file)
             let process = Process()

@@ -25,14 +25,20 @@ extern "C" {
 /** The features of the CPU this process runs on (detected once; any thread). */
 uint32_t tsk_cpu_features(void);
 
-/** Kernel variants; TSK_VARIANT_AUTO picks the best the CPU supports. */
+/**
+ * Kernel variants; TSK_VARIANT_AUTO picks the best the CPU supports for each kernel family.
+ * Not every family has every variant: a function given a variant it lacks, or one this CPU
+ * cannot run, returns 0 (tsk_sdot has GENERIC and AVX2; tsk_sgemm has all of them).
+ */
 typedef enum tsk_variant {
     TSK_VARIANT_AUTO = 0,
     TSK_VARIANT_GENERIC = 1,
-    TSK_VARIANT_AVX2 = 2,
+    TSK_VARIANT_AVX2 = 2,   /* x86-64 with AVX2 and FMA */
+    TSK_VARIANT_AVX512 = 3, /* x86-64 with AVX-512F */
+    TSK_VARIANT_NEON = 4,   /* AArch64 */
 } tsk_variant;
 
-/** Name of the variant TSK_VARIANT_AUTO resolves to on this CPU ("generic", "avx2+fma"). */
+/** Name of the variant TSK_VARIANT_AUTO resolves to for tsk_sdot on this CPU ("generic", "avx2+fma"). */
 const char *tsk_variant_name(tsk_variant variant);
 
 /**
@@ -40,6 +46,131 @@ const char *tsk_variant_name(tsk_variant variant);
  * Returns 0 and leaves *out alone if `variant` is not supported on this CPU.
  */
 int tsk_sdot(tsk_variant variant, const float *a, const float *b, size_t n, float *out);
+
+/* ================================================================ SGEMM
+ *
+ * Single-precision matrix multiply, row-major throughout: element (i, j) of a matrix X with
+ * leading dimension ldx is X[i * ldx + j], and ldx must be at least the row width as stored
+ * (for op(A) = A^T that is m, for op(B) = B^T it is k). Matrices are read only; C must not
+ * overlap A or B. beta == 0 means C is written without being read (NaN/Inf in C are ignored).
+ *
+ * Memory: a call needs one packing buffer: the packed block of A (at most mc x kc floats,
+ * about 380 KiB) plus, for tsk_sgemm, one depth block of op(B) (kc x n floats, kc <= 384). Buffers come
+ * from a process-wide cache of 4 (each at most 8 MiB; larger ones are aligned_alloc'ed and
+ * freed per call) guarded by a lock, so steady-state calls do not allocate;
+ * tsk_sgemm_trim_workspace frees the cache. That cache is the only global mutable state: all
+ * functions are [any-thread] and may run concurrently, including on one tsk_packed_b.
+ * They return 0, having written nothing, if `variant` cannot run on this CPU or an allocation
+ * fails; 1 on success.
+ */
+
+/**
+ * C = alpha * op(A) * op(B) + beta * C, with op(A) m x k, op(B) k x n, C m x n.
+ * trans_a / trans_b: 0 means op(X) = X, 1 means op(X) = X^T (so A is stored k x m when
+ * trans_a). k == 0 or alpha == 0 leaves C = beta * C without reading A or B.
+ * [any-thread] Single-threaded: runs entirely on the calling thread.
+ */
+int tsk_sgemm(tsk_variant variant, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+              const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
+
+/** Name of the variant `variant` resolves to for SGEMM on this CPU ("generic", "avx2+fma", "avx512f", "neon"). */
+const char *tsk_sgemm_variant_name(tsk_variant variant);
+
+/** Frees the cached packing buffers (they are re-created on demand). [any-thread] */
+void tsk_sgemm_trim_workspace(void);
+
+/**
+ * op(B) packed once (weights at model load) into the panel layout of one variant, then
+ * reused by every tsk_sgemm_packed* call. Opaque; immutable once built.
+ */
+typedef struct tsk_packed_b tsk_packed_b;
+
+/**
+ * Packs op(B) (k x n; B stored n x k when trans_b) for `variant` (AUTO: the best for this
+ * CPU). The caller owns the result (free with tsk_packed_b_free) and may free `b` at once.
+ * Returns NULL if the variant cannot run here or memory runs out.
+ * [any-thread] Single-threaded.
+ */
+tsk_packed_b *tsk_pack_b(tsk_variant variant, int trans_b, size_t k, size_t n, const float *b, size_t ldb);
+
+/** Frees a packed B (NULL is ignored). [any-thread], once no call is using it. */
+void tsk_packed_b_free(tsk_packed_b *packed);
+
+/** The k and n a packed B was built for. [any-thread] */
+size_t tsk_packed_b_k(const tsk_packed_b *packed);
+size_t tsk_packed_b_n(const tsk_packed_b *packed);
+
+/**
+ * C = A * B + beta * C + bias, with A m x k (not transposed, row-major with lda), B the packed
+ * k x n, C m x n, and bias NULL or n floats added to every row.
+ * `variant` must be AUTO or the variant `b` was packed for; otherwise returns 0.
+ * [any-thread] Single-threaded: runs entirely on the calling thread.
+ */
+int tsk_sgemm_packed(tsk_variant variant, size_t m, const float *a, size_t lda, const tsk_packed_b *b,
+                     float beta, float *c, size_t ldc, const float *bias);
+
+/**
+ * The rows [m0, m1) of tsk_sgemm_packed: `a` and `c` still point at row 0 of the whole
+ * matrices, and only rows m0..m1-1 of C are read or written. The caller does the threading:
+ * a worker pool calls this in parallel on disjoint row ranges (sharing one packed B, read
+ * only); any split gives the same bits as one call over [0, m).
+ * [any-thread] Single-threaded per call; concurrent calls must not overlap in rows of C.
+ */
+int tsk_sgemm_packed_rows(tsk_variant variant, size_t m0, size_t m1, const float *a, size_t lda,
+                          const tsk_packed_b *b, float beta, float *c, size_t ldc, const float *bias);
+
+/* ================================================================ Executor kernels
+ *
+ * Owned by the graph executor (elementwise.c, softmax.c, permute.c). Float loops for the ops
+ * the executor runs element by element. `variant` is AUTO (the best this CPU runs), GENERIC
+ * or AVX2; a variant the family lacks or the CPU cannot run returns 0 having written nothing,
+ * success returns 1. No global state, no allocation: every function is [any-thread] and runs
+ * entirely on the calling thread. Counts are in elements, not bytes.
+ */
+
+/** Binary float operations for tsk_binary_f32. */
+typedef enum tsk_binary_op {
+    TSK_BINARY_ADD = 0,
+    TSK_BINARY_SUB = 1,
+    TSK_BINARY_MUL = 2,
+    TSK_BINARY_DIV = 3,
+} tsk_binary_op;
+
+/**
+ * out[i] = a[i * a_step] op b[i * b_step] for i in [0, n). Each step is 0 (repeat one value:
+ * the broadcast case) or 1 (walk the vector). `out` may alias an input whose step is 1.
+ */
+int tsk_binary_f32(tsk_variant variant, tsk_binary_op op, size_t n, const float *a, size_t a_step, const float *b,
+                   size_t b_step, float *out);
+
+/** Unary float operations for tsk_unary_f32. */
+typedef enum tsk_unary_op {
+    TSK_UNARY_RELU = 0,
+    TSK_UNARY_SIGMOID = 1,
+    TSK_UNARY_TANH = 2,
+    TSK_UNARY_ERF = 3,
+    TSK_UNARY_GELU_ERF = 4,  /* x * (1 + erf(x / sqrt 2)) / 2 */
+    TSK_UNARY_GELU_TANH = 5, /* x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2 */
+} tsk_unary_op;
+
+/** y[i] = op(x[i]) for i in [0, n); y may equal x. NaN in gives NaN out. */
+int tsk_unary_f32(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y);
+
+/**
+ * Softmax (log_softmax == 0) or log-softmax (1) over the middle axis of x viewed as
+ * [outer, n, inner]: for each (o, i), y[o, :, i] = softmax(x[o, :, i]), computed as
+ * exp(x - max) / sum so that large magnitudes neither overflow nor underflow to NaN.
+ * y may equal x.
+ */
+int tsk_softmax_f32(tsk_variant variant, int log_softmax, size_t outer, size_t n, size_t inner, const float *x, float *y);
+
+/**
+ * Permutes the axes of a dense row-major array: dst has shape [shape[perm[0]], ...,
+ * shape[perm[rank - 1]]] and dst[i0, ..., ir] = src[j] with j[perm[d]] = i[d].
+ * elem_size is 1, 2, 4 or 8 bytes; rank <= 16. src and dst must not overlap.
+ * Returns 0, having written nothing, if elem_size or rank is out of range; 1 on success.
+ */
+int tsk_permute(size_t elem_size, size_t rank, const size_t *shape, const size_t *perm, const void *src, void *dst);
 
 #ifdef __cplusplus
 }

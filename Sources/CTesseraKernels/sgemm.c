@@ -1,0 +1,477 @@
+/*
+ * Single-precision GEMM: public entry points, variant dispatch, packing and the blocked
+ * driver. The per-ISA micro-kernels live in sgemm_x86.c and sgemm_neon.c; the generic one,
+ * plain C the compiler vectorizes at the baseline ISA, is here.
+ *
+ * Scheme (after GotoBLAS/BLIS): op(B) is packed into KC-deep blocks of NR-wide column panels
+ * (once at load for tsk_pack_b, one depth block at a time for tsk_sgemm); each MC-row block
+ * of op(A) is packed into MR-row panels; then for every NC-wide slice of columns the
+ * micro-kernel walks each A panel (which stays in L1) across the B panels of the slice (which
+ * stay in L2). Transposes are absorbed by the packing, so the kernels see one layout only.
+ */
+#include "tessera_kernels.h"
+#include "sgemm_internal.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+/* ---------------------------------------------------------------- variants and blocking */
+
+/*
+ * Block sizes, for 32-64 KiB of L1d and 0.5-2 MiB of L2 per core (Zen 4 and Skylake-X:
+ * 32 KiB / 1 MiB; Neoverse N1/V1: 64 KiB / 1 MiB):
+ *  - kc, the depth of one pass: the A micro-panel (MR x kc: 9 KiB for AVX2, 21 KiB for
+ *    AVX-512, 12 KiB for NEON) stays in L1 while B streams past it. 384 also covers MiniLM's
+ *    hidden size in one pass, so C is read and written once for its projections.
+ *  - nc, the width of the B slice each A panel sweeps: kc x nc floats (384 x 512 = 768 KiB)
+ *    stay in L2 while all the A panels of the row block pass over them.
+ *  - mc, the rows of A packed at a time (mc x kc = 216-378 KiB, a multiple of MR): each B
+ *    slice is reused mc times while it is in L2.
+ * On Zen 4 (1 MiB L2) kc 256-512, mc 112-504 and nc 256-4096 all measured within the noise
+ * (about 3%) of each other: with the A panel in L1 the micro-kernel sets the pace. The generic
+ * kernel is slower, so smaller blocks cost it nothing.
+ */
+typedef struct sgemm_arch {
+    tsk_variant variant;
+    size_t mr, nr, kc, mc, nc;
+    tsk_sgemm_kernel_fn kernel;
+    tsk_sgemm_pack_fn pack_a, pack_b;
+} sgemm_arch;
+
+static void kernel_generic(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr,
+                           size_t nr, float alpha, float beta, const float *bias);
+
+#define TSK_SGEMM_GENERIC_MR 4
+#define TSK_SGEMM_GENERIC_NR 8
+
+static const sgemm_arch arch_generic = {TSK_VARIANT_GENERIC, TSK_SGEMM_GENERIC_MR, TSK_SGEMM_GENERIC_NR,
+                                        256, 128, 256, kernel_generic,
+                                        tsk_sgemm_pack_a_generic, tsk_sgemm_pack_b_generic};
+#if defined(__x86_64__)
+static const sgemm_arch arch_avx2 = {TSK_VARIANT_AVX2, TSK_SGEMM_AVX2_MR, TSK_SGEMM_AVX2_NR,
+                                     384, 144, 512, tsk_sgemm_kernel_avx2,
+                                     tsk_sgemm_pack_a_avx, tsk_sgemm_pack_b_avx};
+static const sgemm_arch arch_avx512 = {TSK_VARIANT_AVX512, TSK_SGEMM_AVX512_MR, TSK_SGEMM_AVX512_NR,
+                                       384, 252, 512, tsk_sgemm_kernel_avx512,
+                                       tsk_sgemm_pack_a_avx, tsk_sgemm_pack_b_avx};
+#endif
+#if defined(__aarch64__)
+static const sgemm_arch arch_neon = {TSK_VARIANT_NEON, TSK_SGEMM_NEON_MR, TSK_SGEMM_NEON_NR,
+                                     384, 192, 480, tsk_sgemm_kernel_neon,
+                                     tsk_sgemm_pack_a_generic, tsk_sgemm_pack_b_generic};
+#endif
+
+static int supports(tsk_variant variant) {
+    uint32_t f = tsk_cpu_features();
+    switch (variant) {
+    case TSK_VARIANT_GENERIC: return 1;
+#if defined(__x86_64__)
+    case TSK_VARIANT_AVX2: return (f & TSK_CPU_AVX2) && (f & TSK_CPU_FMA);
+    case TSK_VARIANT_AVX512: return (f & TSK_CPU_AVX512F) != 0;
+#endif
+#if defined(__aarch64__)
+    case TSK_VARIANT_NEON: return (f & TSK_CPU_NEON) != 0;
+#endif
+    default: (void)f; return 0;
+    }
+}
+
+static tsk_variant sgemm_resolve(tsk_variant variant) {
+    if (variant != TSK_VARIANT_AUTO) return variant;
+    if (supports(TSK_VARIANT_AVX512)) return TSK_VARIANT_AVX512;
+    if (supports(TSK_VARIANT_AVX2)) return TSK_VARIANT_AVX2;
+    if (supports(TSK_VARIANT_NEON)) return TSK_VARIANT_NEON;
+    return TSK_VARIANT_GENERIC;
+}
+
+/* The blocking and kernel for `variant`, or NULL if this CPU (or build) cannot run it. */
+static const sgemm_arch *arch_for(tsk_variant variant) {
+    variant = sgemm_resolve(variant);
+    if (!supports(variant)) return NULL;
+    switch (variant) {
+    case TSK_VARIANT_GENERIC: return &arch_generic;
+#if defined(__x86_64__)
+    case TSK_VARIANT_AVX2: return &arch_avx2;
+    case TSK_VARIANT_AVX512: return &arch_avx512;
+#endif
+#if defined(__aarch64__)
+    case TSK_VARIANT_NEON: return &arch_neon;
+#endif
+    default: return NULL;
+    }
+}
+
+const char *tsk_sgemm_variant_name(tsk_variant variant) {
+    switch (sgemm_resolve(variant)) {
+    case TSK_VARIANT_GENERIC: return "generic";
+    case TSK_VARIANT_AVX2: return "avx2+fma";
+    case TSK_VARIANT_AVX512: return "avx512f";
+    case TSK_VARIANT_NEON: return "neon";
+    default: return "unknown";
+    }
+}
+
+/* ---------------------------------------------------------------- generic micro-kernel */
+
+/*
+ * 4 x 8 tile: 8 SSE registers of accumulators at the x86-64 baseline. One array per row and a
+ * constant-length inner loop over columns: with a 2-D array clang vectorized across rows and
+ * kept the tile in memory (5 GFLOP/s here instead of 35). The k loop is its own function so
+ * alpha, beta and the edge sizes are not live across it: 16 SSE registers hold exactly the
+ * accumulators, two B vectors, four A broadcasts and a temporary.
+ */
+__attribute__((noinline)) static void generic_tile(size_t kc, const float *a, const float *b,
+                                                   float tile[TSK_SGEMM_GENERIC_MR][TSK_SGEMM_GENERIC_NR]) {
+    enum { MR = TSK_SGEMM_GENERIC_MR, NR = TSK_SGEMM_GENERIC_NR };
+    float c0[NR] = {0}, c1[NR] = {0}, c2[NR] = {0}, c3[NR] = {0};
+    for (size_t p = 0; p < kc; p++) {
+        const float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+        for (int j = 0; j < NR; j++) {
+            const float bj = b[j];
+            c0[j] += a0 * bj;
+            c1[j] += a1 * bj;
+            c2[j] += a2 * bj;
+            c3[j] += a3 * bj;
+        }
+        a += MR;
+        b += NR;
+    }
+    for (int j = 0; j < NR; j++) {
+        tile[0][j] = c0[j];
+        tile[1][j] = c1[j];
+        tile[2][j] = c2[j];
+        tile[3][j] = c3[j];
+    }
+}
+
+/* Computes the full (zero-padded) tile and writes back only mr x nr. */
+static void kernel_generic(size_t kc, const float *a, const float *b, float *c, size_t ldc, size_t mr,
+                           size_t nr, float alpha, float beta, const float *bias) {
+    float tile[TSK_SGEMM_GENERIC_MR][TSK_SGEMM_GENERIC_NR];
+    generic_tile(kc, a, b, tile);
+    for (size_t i = 0; i < mr; i++) {
+        float *cr = c + i * ldc;
+        for (size_t j = 0; j < nr; j++) {
+            float r = alpha * tile[i][j];
+            if (beta != 0.0f) r += beta * cr[j];
+            if (bias) r += bias[j];
+            cr[j] = r;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- memory */
+
+static size_t bytes_for(size_t floats) {
+    size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
+    return bytes ? bytes : 64;
+}
+
+static void *alloc_aligned(size_t floats) { return aligned_alloc(64, bytes_for(floats)); }
+
+/*
+ * Packing buffers are kept between calls in a few slots guarded by a spinlock (held for a
+ * handful of loads and stores, never across a call): allocating them per call cost ~95 page
+ * faults per 256^3 multiply here (glibc moved them between mmap and the heap every call), a
+ * third of its time. Buffers over WORKSPACE_MAX_BYTES are allocated and freed per call, where
+ * a page fault is small next to the work.
+ */
+enum { WORKSPACE_SLOTS = 4 };
+#define WORKSPACE_MAX_BYTES ((size_t)8 << 20)
+static struct {
+    void *ptr;
+    size_t bytes;
+} workspace_cache[WORKSPACE_SLOTS];
+static atomic_flag workspace_lock = ATOMIC_FLAG_INIT;
+
+static void workspace_acquire_lock(void) {
+    while (atomic_flag_test_and_set_explicit(&workspace_lock, memory_order_acquire)) {
+    }
+}
+
+static void workspace_release_lock(void) { atomic_flag_clear_explicit(&workspace_lock, memory_order_release); }
+
+/* A 64-byte aligned buffer of at least `floats` floats; its size in *bytes. NULL if out of memory. */
+static float *workspace_get(size_t floats, size_t *bytes) {
+    size_t need = bytes_for(floats);
+    void *found = NULL;
+    if (need <= WORKSPACE_MAX_BYTES) {
+        workspace_acquire_lock();
+        int best = -1;
+        for (int i = 0; i < WORKSPACE_SLOTS; i++)
+            if (workspace_cache[i].ptr && workspace_cache[i].bytes >= need &&
+                (best < 0 || workspace_cache[i].bytes < workspace_cache[best].bytes))
+                best = i;
+        if (best >= 0) {
+            found = workspace_cache[best].ptr;
+            need = workspace_cache[best].bytes;
+            workspace_cache[best].ptr = NULL;
+        }
+        workspace_release_lock();
+    }
+    if (!found) found = aligned_alloc(64, need);
+    *bytes = need;
+    return found;
+}
+
+/* Returns a buffer from workspace_get: kept in an empty slot or in place of a smaller one. */
+static void workspace_put(float *buffer, size_t bytes) {
+    void *drop = buffer;
+    if (buffer && bytes <= WORKSPACE_MAX_BYTES) {
+        workspace_acquire_lock();
+        int slot = -1;
+        for (int i = 0; i < WORKSPACE_SLOTS && slot < 0; i++)
+            if (!workspace_cache[i].ptr) slot = i;
+        if (slot < 0) {
+            int smallest = 0;
+            for (int i = 1; i < WORKSPACE_SLOTS; i++)
+                if (workspace_cache[i].bytes < workspace_cache[smallest].bytes) smallest = i;
+            if (workspace_cache[smallest].bytes < bytes) slot = smallest;
+        }
+        if (slot >= 0) {
+            drop = workspace_cache[slot].ptr;
+            workspace_cache[slot].ptr = buffer;
+            workspace_cache[slot].bytes = bytes;
+        }
+        workspace_release_lock();
+    }
+    free(drop);
+}
+
+void tsk_sgemm_trim_workspace(void) {
+    void *drop[WORKSPACE_SLOTS];
+    workspace_acquire_lock();
+    for (int i = 0; i < WORKSPACE_SLOTS; i++) {
+        drop[i] = workspace_cache[i].ptr;
+        workspace_cache[i].ptr = NULL;
+        workspace_cache[i].bytes = 0;
+    }
+    workspace_release_lock();
+    for (int i = 0; i < WORKSPACE_SLOTS; i++) free(drop[i]);
+}
+
+/* ---------------------------------------------------------------- packing */
+
+/* The portable packers (layouts in sgemm_internal.h). */
+void tsk_sgemm_pack_a_generic(size_t mr, size_t rows, size_t kc, const float *a, size_t lda, int trans, float *dst) {
+    for (size_t i0 = 0; i0 < rows; i0 += mr) {
+        size_t h = rows - i0 < mr ? rows - i0 : mr;
+        if (trans) {
+            /* op(A)[i][p] = a[p * lda + i]: each step of p is a contiguous run of h floats. */
+            const float *src = a + i0;
+            for (size_t p = 0; p < kc; p++) {
+                const float *s = src + p * lda;
+                size_t i = 0;
+                for (; i < h; i++) dst[i] = s[i];
+                for (; i < mr; i++) dst[i] = 0.0f;
+                dst += mr;
+            }
+        } else {
+            const float *src = a + i0 * lda;
+            if (h == mr) {
+                /* Eight columns at a time: rows are read in short contiguous runs. */
+                size_t p = 0;
+                for (; p + 8 <= kc; p += 8) {
+                    for (size_t i = 0; i < mr; i++) {
+                        const float *s = src + i * lda + p;
+                        for (size_t q = 0; q < 8; q++) dst[q * mr + i] = s[q];
+                    }
+                    dst += 8 * mr;
+                }
+                for (; p < kc; p++) {
+                    for (size_t i = 0; i < mr; i++) dst[i] = src[i * lda + p];
+                    dst += mr;
+                }
+            } else {
+                for (size_t p = 0; p < kc; p++) {
+                    size_t i = 0;
+                    for (; i < h; i++) dst[i] = src[i * lda + p];
+                    for (; i < mr; i++) dst[i] = 0.0f;
+                    dst += mr;
+                }
+            }
+        }
+    }
+}
+
+void tsk_sgemm_pack_b_generic(size_t nr, size_t kc, size_t cols, const float *b, size_t ldb, int trans, float *dst) {
+    for (size_t j0 = 0; j0 < cols; j0 += nr) {
+        size_t w = cols - j0 < nr ? cols - j0 : nr;
+        if (trans) {
+            /* op(B)[p][j] = b[j * ldb + p]: walk each source row once, scattering by nr. */
+            for (size_t j = 0; j < w; j++) {
+                const float *s = b + (j0 + j) * ldb;
+                for (size_t p = 0; p < kc; p++) dst[p * nr + j] = s[p];
+            }
+            for (size_t j = w; j < nr; j++)
+                for (size_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
+        } else {
+            for (size_t p = 0; p < kc; p++) {
+                const float *s = b + p * ldb + j0;
+                size_t j = 0;
+                for (; j < w; j++) dst[p * nr + j] = s[j];
+                for (; j < nr; j++) dst[p * nr + j] = 0.0f;
+            }
+        }
+        dst += kc * nr;
+    }
+}
+
+/* ---------------------------------------------------------------- packed B */
+
+/*
+ * Layout: for each depth block (kc rows of op(B), the last one shorter), n_panels panels of
+ * kcb x nr floats. The block that starts at row pc starts at data + pc * n_panels * nr,
+ * because every block before it is full depth.
+ */
+struct tsk_packed_b {
+    const sgemm_arch *arch;
+    size_t k, n, n_panels;
+    float *data;
+};
+
+tsk_packed_b *tsk_pack_b(tsk_variant variant, int trans_b, size_t k, size_t n, const float *b, size_t ldb) {
+    const sgemm_arch *ar = arch_for(variant);
+    if (!ar) return NULL;
+    tsk_packed_b *pb = malloc(sizeof *pb);
+    if (!pb) return NULL;
+    pb->arch = ar;
+    pb->k = k;
+    pb->n = n;
+    pb->n_panels = (n + ar->nr - 1) / ar->nr;
+    pb->data = alloc_aligned(k * pb->n_panels * ar->nr);
+    if (!pb->data) {
+        free(pb);
+        return NULL;
+    }
+    for (size_t pc = 0; pc < k; pc += ar->kc) {
+        size_t kcb = k - pc < ar->kc ? k - pc : ar->kc;
+        ar->pack_b(ar->nr, kcb, n, trans_b ? b + pc : b + pc * ldb, ldb, trans_b, pb->data + pc * pb->n_panels * ar->nr);
+    }
+    return pb;
+}
+
+void tsk_packed_b_free(tsk_packed_b *packed) {
+    if (!packed) return;
+    free(packed->data);
+    free(packed);
+}
+
+size_t tsk_packed_b_k(const tsk_packed_b *packed) { return packed->k; }
+size_t tsk_packed_b_n(const tsk_packed_b *packed) { return packed->n; }
+
+/* ---------------------------------------------------------------- driver */
+
+/* k == 0: C = beta * C + bias, without reading C when beta == 0. */
+static void scale_rows(size_t m, size_t n, float beta, float *c, size_t ldc, const float *bias) {
+    for (size_t i = 0; i < m; i++) {
+        float *cr = c + i * ldc;
+        for (size_t j = 0; j < n; j++) {
+            float r = beta != 0.0f ? beta * cr[j] : 0.0f;
+            cr[j] = bias ? r + bias[j] : r;
+        }
+    }
+}
+
+/*
+ * Where op(B) comes from: a prepacked B, or the stored matrix packed one depth block (kc x n)
+ * at a time into `work_b` (kc x n_panels x nr floats), which then has the layout of one block
+ * of a packed B.
+ */
+typedef struct b_source {
+    const tsk_packed_b *packed;
+    const float *b;
+    size_t ldb;
+    int trans;
+    float *work_b;
+} b_source;
+
+/*
+ * C[0, m) x [0, n) = alpha * op(A) * op(B) + beta * C + bias; `work_a` holds mc x kc floats
+ * (+ slack) for a packed A block. Depth blocks are outermost, so each depth block of B is
+ * packed once and each block of A once; the per-element arithmetic does not depend on m or on
+ * where B came from, so row splits and prepacking give the same bits.
+ */
+static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                  int trans_a, const b_source *bs, float beta, float *c, size_t ldc, const float *bias,
+                  float *work_a) {
+    const size_t mr = ar->mr, nr = ar->nr, n_panels = (n + nr - 1) / nr;
+    for (size_t pc = 0; pc < k; pc += ar->kc) {
+        size_t kcb = k - pc < ar->kc ? k - pc : ar->kc;
+        const float *bdepth;
+        if (bs->packed) {
+            bdepth = bs->packed->data + pc * n_panels * nr;
+        } else {
+            ar->pack_b(nr, kcb, n, bs->trans ? bs->b + pc : bs->b + pc * bs->ldb, bs->ldb, bs->trans, bs->work_b);
+            bdepth = bs->work_b;
+        }
+        /* The first pass applies beta and the bias; later passes accumulate. */
+        float beta_p = pc == 0 ? beta : 1.0f;
+        const float *bias_p = pc == 0 ? bias : NULL;
+        for (size_t ic = 0; ic < m; ic += ar->mc) {
+            size_t mcb = m - ic < ar->mc ? m - ic : ar->mc;
+            ar->pack_a(mr, mcb, kcb, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, trans_a, work_a);
+            for (size_t jc = 0; jc < n; jc += ar->nc) {
+                size_t ncb = n - jc < ar->nc ? n - jc : ar->nc;
+                const float *bblock = bdepth + (jc / nr) * kcb * nr;
+                for (size_t ir = 0; ir < mcb; ir += mr) {
+                    size_t h = mcb - ir < mr ? mcb - ir : mr;
+                    const float *ap = work_a + ir * kcb;
+                    float *crow = c + (ic + ir) * ldc + jc;
+                    for (size_t jr = 0; jr < ncb; jr += nr) {
+                        size_t w = ncb - jr < nr ? ncb - jr : nr;
+                        ar->kernel(kcb, ap, bblock + jr * kcb, crow + jr, ldc, h, w, alpha, beta_p,
+                                   bias_p ? bias_p + jc + jr : NULL);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Runs drive() with packing buffers from the workspace cache; 0 on allocation failure. */
+static int drive_alloc(const sgemm_arch *ar, size_t m, size_t n, size_t k, float alpha, const float *a,
+                       size_t lda, int trans_a, b_source *bs, float beta, float *c, size_t ldc,
+                       const float *bias) {
+    if (m == 0 || n == 0) return 1;
+    if (k == 0) {
+        scale_rows(m, n, beta, c, ldc, bias);
+        return 1;
+    }
+    /* One buffer: a depth block of B first (64-byte aligned panels), then the A block. */
+    size_t rows = m < ar->mc ? (m + ar->mr - 1) / ar->mr * ar->mr : ar->mc;
+    size_t depth = k < ar->kc ? k : ar->kc;
+    size_t b_floats = bs->packed ? 0 : bytes_for(depth * ((n + ar->nr - 1) / ar->nr) * ar->nr) / sizeof(float);
+    size_t bytes;
+    float *work = workspace_get(b_floats + rows * depth + 16 /* the packers' slack */, &bytes);
+    if (!work) return 0;
+    bs->work_b = work;
+    drive(ar, m, n, k, alpha, a, lda, trans_a, bs, beta, c, ldc, bias, work + b_floats);
+    workspace_put(work, bytes);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- public entry points */
+
+int tsk_sgemm(tsk_variant variant, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+              const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc) {
+    const sgemm_arch *ar = arch_for(variant);
+    if (!ar) return 0;
+    if (alpha == 0.0f) k = 0; /* C = beta * C without reading A or B */
+    b_source bs = {NULL, b, ldb, trans_b, NULL};
+    return drive_alloc(ar, m, n, k, alpha, a, lda, trans_a, &bs, beta, c, ldc, NULL);
+}
+
+int tsk_sgemm_packed_rows(tsk_variant variant, size_t m0, size_t m1, const float *a, size_t lda,
+                          const tsk_packed_b *b, float beta, float *c, size_t ldc, const float *bias) {
+    const sgemm_arch *ar = arch_for(variant == TSK_VARIANT_AUTO ? b->arch->variant : variant);
+    if (!ar || ar != b->arch) return 0;
+    if (m1 <= m0) return 1;
+    b_source bs = {b, NULL, 0, 0, NULL};
+    return drive_alloc(ar, m1 - m0, b->n, b->k, 1.0f, a + m0 * lda, lda, 0, &bs, beta, c + m0 * ldc, ldc, bias);
+}
+
+int tsk_sgemm_packed(tsk_variant variant, size_t m, const float *a, size_t lda, const tsk_packed_b *b,
+                     float beta, float *c, size_t ldc, const float *bias) {
+    return tsk_sgemm_packed_rows(variant, 0, m, a, lda, b, beta, c, ldc, bias);
+}

@@ -65,8 +65,8 @@ struct ModelRoutesTests {
                                      body: try Self.body(["version": 2])) { response throws in
                 #expect(try Self.json(response.body)["primary"] as? Int == 2)
             }
-            try await client.execute(uri: "/v1/models/bert/rollback", method: .post, headers: Self.auth,
-                                     body: try Self.body([:])) { response throws in
+            // Every field of a rollback is optional, so no body at all is fine.
+            try await client.execute(uri: "/v1/models/bert/rollback", method: .post, headers: Self.auth) { response throws in
                 let result = try Self.json(response.body)
                 #expect(result["from"] as? Int == 2)
                 #expect(result["to"] as? Int == 1)
@@ -102,6 +102,18 @@ struct ModelRoutesTests {
                 #expect(response.status == status)
                 let error = try #require(try Self.json(response.body)["error"] as? String)
                 #expect(message.isEmpty || error.contains(message), "\(error)")
+            }
+        }
+    }
+
+    @Test("a body over the size limit is 413, not an internal error")
+    func tooLarge() async throws {
+        try await withServer { client, _ in
+            let huge = ByteBuffer(string: "{\"path\": \"" + String(repeating: "a", count: 3 << 20) + "\"}")
+            try await client.execute(uri: "/v1/models/m/versions", method: .post, headers: Self.auth, body: huge) { response throws in
+                #expect(response.status == .contentTooLarge)
+                let error = try #require(try Self.json(response.body)["error"] as? String)
+                #expect(error.contains("larger than this server accepts"))
             }
         }
     }

@@ -73,6 +73,9 @@ struct ServerTests {
                 let message = try Self.error(response.body)
                 #expect(message.contains("token"))
             }
+            try await client.execute(uri: "/v1/plugins", method: .get, headers: [.authorization: "Basic dXNlcjpwdw=="]) { response in
+                #expect(response.status == .unauthorized)  // another scheme is no token at all
+            }
             try await client.execute(uri: "/v1/plugins", method: .get, headers: [.authorization: "Bearer nope"]) { response in
                 #expect(response.status == .forbidden)
             }

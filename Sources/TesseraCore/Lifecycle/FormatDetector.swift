@@ -39,7 +39,7 @@ public struct FormatDetector: Sendable {
             if confidence > (best?.1 ?? 0) { best = (format, confidence) }
         }
         guard let (format, confidence) = best, confidence > 0 else {
-            throw PluginError(.notFound, "no format plugin recognizes \(path.path) (loaded formats: \(names)); name one with --format if you know it")
+            throw PluginError(.notFound, "no format plugin recognizes \(path.path) (loaded formats: \(names)); name the format explicitly if you know it")
         }
         return Detection(format: format, confidence: confidence, graph: try format.load(path.path))
     }

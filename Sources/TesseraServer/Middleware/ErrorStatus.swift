@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import TesseraCore
 
 /// The HTTP status for the core's errors: a caller's mistake is 4xx with the core's message;
@@ -24,6 +25,8 @@ enum ErrorStatus {
             case .noSpace: return APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), error.message)
             default: return nil
             }
+        case is NIOTooManyBytesError:
+            return APIError(.contentTooLarge, "the request body is larger than this server accepts")
         case let error as DecodingError:
             return APIError(.badRequest, "the request body is not the JSON this endpoint expects: \(describe(error))")
         default:

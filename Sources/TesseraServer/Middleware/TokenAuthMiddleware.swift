@@ -7,13 +7,12 @@ struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token else { return try await next(request, context) }
-        guard let header = request.headers[.authorization] else {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             var error = APIError(.unauthorized, "the management API needs a token: send `Authorization: Bearer <token>` (the token is in the store's management-token file, or TESSERA_MANAGEMENT_TOKEN)")
             error.headers[.wwwAuthenticate] = "Bearer"
             throw error
         }
-        let prefix = "Bearer "
-        guard header.hasPrefix(prefix), Self.constantTimeEqual(String(header.dropFirst(prefix.count)), token) else {
+        guard Self.constantTimeEqual(String(header.dropFirst("Bearer ".count)), token) else {
             throw APIError(.forbidden, "the management token is wrong")
         }
         return try await next(request, context)

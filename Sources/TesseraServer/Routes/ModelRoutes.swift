@@ -110,7 +110,7 @@ struct ModelRoutes {
             return JSONBody(value: deployment)
         }
         group.post("models/:name/deploy") { request, context in
-            let body = try await request.decode(as: DeployBody.self, context: context)
+            let body = try await Self.decodeOptional(DeployBody.self, request, context) ?? DeployBody(version: nil, alias: nil)
             let name = try context.parameters.require("name")
             let registry = try store().registry
             let reference: VersionReference = switch (body.version, body.alias) {
@@ -126,7 +126,7 @@ struct ModelRoutes {
             return JSONBody(value: deployment)
         }
         group.post("models/:name/rollback") { request, context in
-            let body = try await request.decode(as: RollbackBody.self, context: context)
+            let body = try await Self.decodeOptional(RollbackBody.self, request, context) ?? RollbackBody(to: nil)
             let name = try context.parameters.require("name")
             let (from, to) = try store().registry.rollback(model: name, to: body.to, actor: Self.actor)
             Events(host: state.plugins, logger: context.logger).send(type: "deployment.rollback", model: name,
@@ -140,6 +140,14 @@ struct ModelRoutes {
             return AuditList(events: try store().registry.audit(model: model, limit: min(max(limit, 1), 1000),
                                                                 before: query.get("before", as: Int64.self)))
         }
+    }
+
+    /// Decodes a JSON body whose fields are all optional: an empty body means none given.
+    static func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request, _ context: some RequestContext) async throws -> T? {
+        var request = request
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return nil }
+        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
     }
 
     private func store() throws -> ModelStore {

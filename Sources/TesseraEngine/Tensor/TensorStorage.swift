@@ -2,8 +2,8 @@
 /// (a plugin's mmap of a weights file) together with the callback that gives it back.
 ///
 /// Immutable once made; shared between tensors. `@unchecked Sendable` because the bytes are
-/// never written after construction, except through `withUnsafeMutableBytes` on storage the
-/// engine itself allocated and has not shared yet.
+/// never written after construction, except by the engine into storage it has just
+/// allocated and not yet shared (the executor's outputs).
 public final class TensorStorage: @unchecked Sendable {
     public let baseAddress: UnsafeRawPointer?
     public let byteCount: Int

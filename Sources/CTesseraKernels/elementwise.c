@@ -1,0 +1,173 @@
+#include "tessera_kernels.h"
+#include "vmath_internal.h"
+
+#include <math.h>
+
+/* ---------------------------------------------------------------- binary */
+
+/*
+ * One loop per (op, step pattern) so the compiler sees plain unit-stride loops it can
+ * vectorize; the same body is instantiated once for baseline and once under
+ * target("avx2,fma"), where auto-vectorization then uses 8-wide registers.
+ */
+#define TSK_BINARY_LOOPS(OP)                                              \
+    do {                                                                  \
+        if (a_step && b_step) {                                           \
+            for (size_t i = 0; i < n; i++) out[i] = a[i] OP b[i];         \
+        } else if (a_step) {                                              \
+            const float s = b[0];                                         \
+            for (size_t i = 0; i < n; i++) out[i] = a[i] OP s;            \
+        } else if (b_step) {                                              \
+            const float s = a[0];                                         \
+            for (size_t i = 0; i < n; i++) out[i] = s OP b[i];            \
+        } else {                                                          \
+            const float v = a[0] OP b[0];                                 \
+            for (size_t i = 0; i < n; i++) out[i] = v;                    \
+        }                                                                 \
+    } while (0)
+
+#define TSK_DEFINE_BINARY(NAME, ATTR)                                                                \
+    ATTR static void NAME(tsk_binary_op op, size_t n, const float *a, size_t a_step, const float *b, \
+                          size_t b_step, float *out) {                                               \
+        switch (op) {                                                                                \
+        case TSK_BINARY_ADD: TSK_BINARY_LOOPS(+); break;                                             \
+        case TSK_BINARY_SUB: TSK_BINARY_LOOPS(-); break;                                             \
+        case TSK_BINARY_MUL: TSK_BINARY_LOOPS(*); break;                                             \
+        case TSK_BINARY_DIV: TSK_BINARY_LOOPS(/); break;                                             \
+        }                                                                                            \
+    }
+
+TSK_DEFINE_BINARY(binary_generic, )
+#if defined(__x86_64__)
+TSK_DEFINE_BINARY(binary_avx2, __attribute__((target("avx2,fma"))))
+#endif
+
+int tsk_binary_f32(tsk_variant variant, tsk_binary_op op, size_t n, const float *a, size_t a_step, const float *b,
+                   size_t b_step, float *out) {
+    switch (tsk_vmath_resolve(variant)) {
+    case TSK_VARIANT_GENERIC:
+        if (n) binary_generic(op, n, a, a_step, b, b_step, out);
+        return 1;
+#if defined(__x86_64__)
+    case TSK_VARIANT_AVX2:
+        if (n) binary_avx2(op, n, a, a_step, b, b_step, out);
+        return 1;
+#endif
+    default:
+        return 0;
+    }
+}
+
+/* ---------------------------------------------------------------- unary, scalar */
+
+static const float kSqrtHalf = 0.70710678118654752f;
+static const float kSqrtTwoOverPi = 0.79788456080286536f;
+
+static float gelu_tanh_scalar(float x) {
+    /* (1 + tanh(u)) / 2 == 1 / (1 + e^(-2u)): no cancellation when tanh(u) is near -1. */
+    float u = kSqrtTwoOverPi * (x + 0.044715f * x * x * x);
+    return x / (1.0f + expf(-2.0f * u));
+}
+
+static void unary_generic(tsk_unary_op op, size_t n, const float *x, float *y) {
+    switch (op) {
+    case TSK_UNARY_RELU:
+        /* Written so NaN passes through, as max(0, NaN) does in ONNX runtimes. */
+        for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+        break;
+    case TSK_UNARY_SIGMOID:
+        for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+        break;
+    case TSK_UNARY_TANH:
+        for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+        break;
+    case TSK_UNARY_ERF:
+        for (size_t i = 0; i < n; i++) y[i] = erff(x[i]);
+        break;
+    case TSK_UNARY_GELU_ERF:
+        /* 1 + erf(z) == erfc(-z), which stays accurate where erf(z) is near -1. */
+        for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * erfcf(-x[i] * kSqrtHalf);
+        break;
+    case TSK_UNARY_GELU_TANH:
+        for (size_t i = 0; i < n; i++) y[i] = gelu_tanh_scalar(x[i]);
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- unary, AVX2 */
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static __m256 sigmoid256(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, tsk_exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+/* Cephes tanhf: an odd polynomial below 0.625, where 1 - 2 / (e^2x + 1) would cancel. */
+__attribute__((target("avx2,fma")))
+static __m256 tanh256(__m256 x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+    __m256 ax = _mm256_andnot_ps(sign, x);
+    __m256 z = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954e-2f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
+    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
+    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+    __m256 e = tsk_exp256(_mm256_add_ps(ax, ax));
+    __m256 large = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+    large = _mm256_or_ps(large, _mm256_and_ps(sign, x));
+    return _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
+}
+
+__attribute__((target("avx2,fma")))
+static __m256 gelu_tanh256(__m256 x) {
+    __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+    __m256 u = _mm256_mul_ps(_mm256_set1_ps(kSqrtTwoOverPi), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));
+    __m256 e = tsk_exp256(_mm256_mul_ps(_mm256_set1_ps(-2.0f), u));
+    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+__attribute__((target("avx2,fma")))
+static __m256 unary256(tsk_unary_op op, __m256 x) {
+    switch (op) {
+    case TSK_UNARY_RELU: return _mm256_max_ps(_mm256_setzero_ps(), x); /* NaN in x is returned */
+    case TSK_UNARY_SIGMOID: return sigmoid256(x);
+    case TSK_UNARY_TANH: return tanh256(x);
+    case TSK_UNARY_GELU_TANH: return gelu_tanh256(x);
+    default: return x; /* erf forms run the scalar loop */
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void unary_avx2(tsk_unary_op op, size_t n, const float *x, float *y) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, unary256(op, _mm256_loadu_ps(x + i)));
+    if (i < n) {
+        /* The tail goes through the same vector code, so a value's result never depends on
+         * where in the tensor it sits. */
+        float buffer[8] = {0};
+        for (size_t j = 0; i + j < n; j++) buffer[j] = x[i + j];
+        _mm256_storeu_ps(buffer, unary256(op, _mm256_loadu_ps(buffer)));
+        for (size_t j = 0; i + j < n; j++) y[i + j] = buffer[j];
+    }
+}
+#endif
+
+int tsk_unary_f32(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y) {
+    switch (tsk_vmath_resolve(variant)) {
+    case TSK_VARIANT_GENERIC:
+        unary_generic(op, n, x, y);
+        return 1;
+#if defined(__x86_64__)
+    case TSK_VARIANT_AVX2:
+        /* erf has no vector form yet: the AVX2 variant runs the scalar loop for it. */
+        if (op == TSK_UNARY_ERF || op == TSK_UNARY_GELU_ERF) unary_generic(op, n, x, y);
+        else if (n) unary_avx2(op, n, x, y);
+        return 1;
+#endif
+    default:
+        return 0;
+    }
+}

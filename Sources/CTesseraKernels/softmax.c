@@ -1,0 +1,113 @@
+#include "tessera_kernels.h"
+#include "vmath_internal.h"
+
+#include <math.h>
+
+/*
+ * Both variants subtract the row maximum first: exp then sees only values <= 0, so a row of
+ * huge logits neither overflows to inf/inf = NaN nor, for very negative ones, sums to 0.
+ */
+
+/* One row of n values `stride` apart; the general path for any axis. */
+static void softmax_row_generic(int log_softmax, size_t n, size_t stride, const float *x, float *y) {
+    float max = -INFINITY;
+    for (size_t j = 0; j < n; j++) {
+        float v = x[j * stride];
+        if (v > max || isnan(v)) max = v;
+    }
+    /* The sum is kept in double: rows can be long (attention over thousands of tokens). */
+    double sum = 0.0;
+    if (log_softmax) {
+        for (size_t j = 0; j < n; j++) sum += expf(x[j * stride] - max);
+        /* (x - max) - log(sum), not x - (max + log(sum)): with huge logits the latter
+         * rounds the shift to the spacing of floats near max. */
+        float log_sum = (float)log(sum);
+        for (size_t j = 0; j < n; j++) y[j * stride] = (x[j * stride] - max) - log_sum;
+    } else {
+        for (size_t j = 0; j < n; j++) {
+            float e = expf(x[j * stride] - max);
+            y[j * stride] = e;
+            sum += e;
+        }
+        float total = (float)sum;
+        for (size_t j = 0; j < n; j++) y[j * stride] /= total;
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma")))
+static float hmax256(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* A contiguous row. The tail is padded with -inf, whose exp is exactly 0. */
+__attribute__((target("avx2,fma")))
+static void softmax_row_avx2(int log_softmax, size_t n, const float *x, float *y) {
+    size_t full = n & ~(size_t)7, rest = n - full;
+    float tail[8];
+    for (size_t j = 0; j < 8; j++) tail[j] = j < rest ? x[full + j] : -INFINITY;
+
+    int has_nan = 0;
+    __m256 vmax = _mm256_loadu_ps(tail);
+    for (size_t j = 0; j < full; j += 8) {
+        __m256 v = _mm256_loadu_ps(x + j);
+        has_nan |= _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+        vmax = _mm256_max_ps(vmax, v);
+    }
+    for (size_t j = 0; j < rest; j++) has_nan |= isnan(tail[j]);
+    float max = has_nan ? NAN : hmax256(vmax);
+    __m256 m = _mm256_set1_ps(max);
+
+    __m256 acc = _mm256_setzero_ps();
+    if (log_softmax) {
+        for (size_t j = 0; j < full; j += 8)
+            acc = _mm256_add_ps(acc, tsk_exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), m)));
+        acc = _mm256_add_ps(acc, tsk_exp256(_mm256_sub_ps(_mm256_loadu_ps(tail), m)));
+        __m256 log_sum = _mm256_set1_ps(logf(hsum256(acc)));
+        for (size_t j = 0; j < full; j += 8)
+            _mm256_storeu_ps(y + j, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), m), log_sum));
+        _mm256_storeu_ps(tail, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(tail), m), log_sum));
+    } else {
+        for (size_t j = 0; j < full; j += 8) {
+            __m256 e = tsk_exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), m));
+            _mm256_storeu_ps(y + j, e);
+            acc = _mm256_add_ps(acc, e);
+        }
+        __m256 et = tsk_exp256(_mm256_sub_ps(_mm256_loadu_ps(tail), m));
+        acc = _mm256_add_ps(acc, et);
+        __m256 total = _mm256_set1_ps(hsum256(acc));
+        for (size_t j = 0; j < full; j += 8) _mm256_storeu_ps(y + j, _mm256_div_ps(_mm256_loadu_ps(y + j), total));
+        _mm256_storeu_ps(tail, _mm256_div_ps(et, total));
+    }
+    for (size_t j = 0; j < rest; j++) y[full + j] = tail[j];
+}
+#endif
+
+int tsk_softmax_f32(tsk_variant variant, int log_softmax, size_t outer, size_t n, size_t inner, const float *x,
+                    float *y) {
+    tsk_variant resolved = tsk_vmath_resolve(variant);
+    if (resolved != TSK_VARIANT_GENERIC && resolved != TSK_VARIANT_AVX2) return 0;
+    if (n == 0 || inner == 0) return 1;
+#if defined(__x86_64__)
+    /* Vectorized along contiguous rows; other axes take the strided generic path. */
+    if (resolved == TSK_VARIANT_AVX2 && inner == 1) {
+        for (size_t o = 0; o < outer; o++) softmax_row_avx2(log_softmax, n, x + o * n, y + o * n);
+        return 1;
+    }
+#endif
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++)
+            softmax_row_generic(log_softmax, n, inner, x + o * n * inner + i, y + o * n * inner + i);
+    return 1;
+}

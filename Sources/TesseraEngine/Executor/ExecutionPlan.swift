@@ -1,0 +1,140 @@
+import Synchronization
+
+/// Everything a run needs that depends only on the input shapes: every value's type and
+/// where in the arena each intermediate lives. Built once per input-shape signature.
+final class ExecutionPlan: Sendable {
+    /// Per value id.
+    let types: [ValueType]
+    /// Byte offset in the arena per value id; -1 for values that live elsewhere (inputs,
+    /// constants, graph outputs).
+    let offsets: [Int]
+    /// The arena size this plan needs.
+    let arenaBytes: Int
+    /// Bytes of fresh output storage each run allocates.
+    let outputBytes: Int
+
+    init(types: [ValueType], offsets: [Int], arenaBytes: Int, outputBytes: Int) {
+        self.types = types
+        self.offsets = offsets
+        self.arenaBytes = arenaBytes
+        self.outputBytes = outputBytes
+    }
+}
+
+extension Program {
+    /// Infers every value's type for these input shapes and assigns arena offsets.
+    /// Shape errors name the node and the input shapes, since the same graph may accept
+    /// other shapes.
+    func makePlan(inputShapes: [[Int]], memoryLimit: Int) throws(EngineError) -> ExecutionPlan {
+        var known = [ValueType?](repeating: nil, count: names.count)
+        for (id, source) in sources.enumerated() {
+            switch source {
+            case .input(let index): known[id] = ValueType(dtype: graphInputs[index].dtype, shape: inputShapes[index])
+            case .constant(let tensor): known[id] = ValueType(dtype: tensor.dtype, shape: tensor.shape)
+            case .computed: break
+            }
+        }
+        for step in steps {
+            let inputs = step.inputs.map { known[$0]! }
+            let outputs: [ValueType]
+            do {
+                outputs = try step.kernel.outputTypes(inputs)
+            } catch {
+                let given = zip(graphInputs, inputShapes).map { "'\($0.name)' \($1)" }.joined(separator: ", ")
+                throw EngineError(.invalidTensor, "node '\(step.name)' (\(step.opType)): \(error.message) (with input shapes \(given))")
+            }
+            precondition(outputs.count == step.outputs.count, "\(step.opType) kernel returned \(outputs.count) output types")
+            for (id, type) in zip(step.outputs, outputs) {
+                // Checked here so that no later size sum can overflow.
+                let bytes = Tensor.elementCount(of: type.shape)?.multipliedReportingOverflow(by: type.dtype.byteSize)
+                guard let bytes, !bytes.overflow, bytes.partialValue <= memoryLimit else {
+                    throw EngineError(.invalidTensor, "node '\(step.name)' (\(step.opType)) would produce \(type), over the executor's memory limit of \(memoryLimit) bytes")
+                }
+                known[id] = type
+            }
+        }
+        let types = known.map { $0! }
+        for (id, info) in zip(outputIDs, graphOutputs) where types[id].dtype != info.dtype {
+            throw EngineError(.invalidGraph, "graph output '\(info.name)' is declared \(info.dtype) but computes \(types[id].dtype)")
+        }
+
+        let (offsets, arenaBytes) = assignOffsets(types)
+        let outputBytes = Set(outputIDs).reduce(0) { $0 + types[$1].byteCount }
+        guard arenaBytes + outputBytes <= memoryLimit else {
+            throw EngineError(.invalidTensor, "a run with input shapes \(inputShapes) needs \(arenaBytes + outputBytes) bytes, over the executor's memory limit of \(memoryLimit) bytes")
+        }
+        return ExecutionPlan(types: types, offsets: offsets, arenaBytes: arenaBytes, outputBytes: outputBytes)
+    }
+
+    /// Greedy buffer sharing in run order: each intermediate takes a slot whose previous
+    /// occupant's last reader has already run (best fit; else the largest free slot, grown;
+    /// else a new slot). A value's slot is released only after its last reader's step, so a
+    /// node's output never shares memory with its own inputs.
+    private func assignOffsets(_ types: [ValueType]) -> (offsets: [Int], total: Int) {
+        struct Slot {
+            var size: Int
+            var busyThrough: Int
+        }
+        var slots: [Slot] = []
+        var slotOf = [Int](repeating: -1, count: types.count)
+        for (position, step) in steps.enumerated() {
+            for id in step.outputs where !isGraphOutput[id] {
+                // 64-byte alignment for the vector kernels (and separate cache lines).
+                let size = (types[id].byteCount + 63) & ~63
+                let free = slots.indices.filter { slots[$0].busyThrough < position }
+                let chosen = free.filter { slots[$0].size >= size }.min { slots[$0].size < slots[$1].size }
+                    ?? free.max { slots[$0].size < slots[$1].size }
+                if let chosen {
+                    slots[chosen].size = max(slots[chosen].size, size)
+                    slots[chosen].busyThrough = lastUse[id]
+                    slotOf[id] = chosen
+                } else {
+                    slots.append(Slot(size: size, busyThrough: lastUse[id]))
+                    slotOf[id] = slots.count - 1
+                }
+            }
+        }
+        var slotOffsets: [Int] = []
+        var total = 0
+        for slot in slots {
+            slotOffsets.append(total)
+            total += slot.size
+        }
+        return (slotOf.map { $0 < 0 ? -1 : slotOffsets[$0] }, total)
+    }
+}
+
+/// Plans by input-shape signature, shared by concurrent runs. Bounded: a server fed many
+/// distinct shapes (dynamic sequence lengths) keeps only the most recent ones.
+final class PlanCache: Sendable {
+    private struct State {
+        var plans: [[[Int]]: ExecutionPlan] = [:]
+        var order: [[[Int]]] = []
+    }
+
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// The cached plan for `shapes`, or one made by `make` (outside the lock, so a slow plan
+    /// never blocks runs of other shapes) and cached.
+    func plan(for shapes: [[Int]], make: () throws(EngineError) -> ExecutionPlan) throws(EngineError) -> ExecutionPlan {
+        if let plan = state.withLock({ $0.plans[shapes] }) { return plan }
+        let plan = try make()
+        return state.withLock { state in
+            // Another run may have planned the same shapes meanwhile; keep the first.
+            if let existing = state.plans[shapes] { return existing }
+            if state.order.count >= capacity {
+                state.plans[state.order.removeFirst()] = nil
+            }
+            state.plans[shapes] = plan
+            state.order.append(shapes)
+            return plan
+        }
+    }
+
+    var count: Int { state.withLock { $0.plans.count } }
+}

@@ -1,0 +1,107 @@
+/// A graph compiled once per executor: values numbered, nodes turned into kernels in run
+/// order, Constant nodes folded into constants, and each value's last reader known so the
+/// memory planner can reuse its buffer afterwards.
+struct Program: Sendable {
+    /// Where a value comes from.
+    enum Source: Sendable {
+        case input(Int)
+        case constant(Tensor)
+        case computed
+    }
+
+    struct Step: Sendable {
+        let name: String
+        let opType: String
+        let kernel: any Kernel
+        let inputs: [Int]
+        let outputs: [Int]
+    }
+
+    let graphInputs: [ValueInfo]
+    let graphOutputs: [ValueInfo]
+    /// Per value id.
+    let names: [String]
+    let sources: [Source]
+    /// The last step that reads each value (the producing step when nothing reads it, -1 for
+    /// values no step produces).
+    let lastUse: [Int]
+    /// Whether each value is a graph output: those get fresh storage per run, never the arena.
+    let isGraphOutput: [Bool]
+    /// The graph outputs' value ids, in graph order.
+    let outputIDs: [Int]
+    let steps: [Step]
+
+    init(graph: Graph) throws(EngineError) {
+        let order = try graph.validatedOrder()
+        try Program.checkSupported(graph.nodes)
+
+        var ids: [String: Int] = [:]
+        var names: [String] = []
+        var sources: [Source] = []
+        func add(_ name: String, _ source: Source) -> Int {
+            ids[name] = names.count
+            names.append(name)
+            sources.append(source)
+            return names.count - 1
+        }
+        for (index, input) in graph.inputs.enumerated() { _ = add(input.name, .input(index)) }
+        var constants: [String: Tensor] = [:]
+        for initializer in graph.initializers {
+            _ = add(initializer.name, .constant(initializer.tensor))
+            constants[initializer.name] = initializer.tensor
+        }
+
+        var steps: [Step] = []
+        for index in order {
+            let node = graph.nodes[index]
+            let context = KernelContext(node: node, constants: constants)
+            let kernel: any Kernel
+            do {
+                kernel = try Operators.factories[node.opType]!(context)
+            } catch {
+                throw EngineError(error.code, "node '\(node.name)' (\(node.opType)): \(error.message)")
+            }
+            if let constant = kernel as? any ConstantKernel {
+                _ = add(node.outputs[0], .constant(constant.value))
+                constants[node.outputs[0]] = constant.value
+                continue
+            }
+            // validatedOrder guarantees every input name has a producer scheduled earlier.
+            let inputs = node.inputs.prefix(context.presentInputCount).map { ids[$0]! }
+            let outputs = node.outputs.map { add($0, .computed) }
+            steps.append(Step(name: node.name, opType: node.opType, kernel: kernel, inputs: inputs, outputs: outputs))
+        }
+
+        var lastUse = [Int](repeating: -1, count: names.count)
+        for (position, step) in steps.enumerated() {
+            for id in step.outputs { lastUse[id] = position }
+            for id in step.inputs { lastUse[id] = position }
+        }
+        let outputIDs = graph.outputs.map { ids[$0.name]! }
+        var isGraphOutput = [Bool](repeating: false, count: names.count)
+        for id in outputIDs { isGraphOutput[id] = true }
+
+        self.graphInputs = graph.inputs
+        self.graphOutputs = graph.outputs
+        self.names = names
+        self.sources = sources
+        self.lastUse = lastUse
+        self.isGraphOutput = isGraphOutput
+        self.outputIDs = outputIDs
+        self.steps = steps
+    }
+
+    /// Refuses the graph if any node's op is unknown, naming the first such node.
+    private static func checkSupported(_ nodes: [Node]) throws(EngineError) {
+        guard let node = nodes.first(where: { Operators.factories[$0.opType] == nil }) else { return }
+        let others = Set(nodes.map(\.opType)).filter { Operators.factories[$0] == nil && $0 != node.opType }.sorted()
+        let also = others.isEmpty ? "" : " (the graph also uses unsupported \(others.map { "'\($0)'" }.joined(separator: ", ")))"
+        throw EngineError(.unsupportedOperator,
+            "node '\(node.name)' uses op '\(node.opType)', which the executor does not support\(also); supported ops: \(Operators.supported.joined(separator: ", "))")
+    }
+}
+
+extension EngineError.Code {
+    /// The graph uses an op the executor cannot run.
+    public static let unsupportedOperator = EngineError.Code(name: "unsupported-operator")
+}

@@ -7,13 +7,14 @@ struct PluginsList: ParsableCommand {
         commandName: "list",
         abstract: "List plugins with their kinds, ABI, state and, for failed ones, why.",
         discussion: """
-            Asks the running daemon (GET /v1/plugins). With --offline, or when no daemon answers, \
+            Asks the running daemon (GET /v1/plugins at --url, default $TESSERA_URL or \
+            http://127.0.0.1:8080). With --offline, or when no daemon answers, \
             loads the plugins of --config (or the embedded default) in this process instead and \
             says so.
             """
     )
 
-    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var options: StoreOptions
 
     @Option(name: .shortAndLong, help: "Configuration to load plugins from when listing offline.")
     var config: String?
@@ -34,7 +35,8 @@ struct PluginsList: ParsableCommand {
             note = "loaded in-process from \(config ?? ConfigLoader.embeddedName)"
         } else {
             do {
-                plugins = try connection.client().get("v1/plugins", as: Listing.self).plugins
+                let url = options.url ?? ProcessInfo.processInfo.environment["TESSERA_URL"] ?? "http://127.0.0.1:8080"
+                plugins = try options.client(url: url).get("v1/plugins", as: Listing.self).plugins
             } catch let error as DaemonClient.Unreachable {
                 plugins = try loadOffline()
                 note = "\(error.description); loaded the plugins of \(config ?? ConfigLoader.embeddedName) in-process instead"

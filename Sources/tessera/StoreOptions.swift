@@ -24,6 +24,16 @@ struct StoreOptions: ParsableArguments {
         actor ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
     }
 
+    /// A client for the daemon at `url`, with the token from --token, the environment or the
+    /// store's management-token file.
+    func client(url: String) throws -> DaemonClient {
+        guard let base = URL(string: url.hasSuffix("/") ? url : url + "/"), base.scheme == "http" || base.scheme == "https",
+              base.host != nil else {
+            throw ValidationError("--url '\(url)' is not an http(s) URL such as http://127.0.0.1:8080")
+        }
+        return DaemonClient(baseURL: base, token: token ?? ManagementToken.read(storeDirectory: storePath))
+    }
+
     /// Opens the store, creating it when `create` is set; otherwise a missing store is an error
     /// that says how to make one.
     func open(create: Bool = false) throws -> ModelStore {

@@ -37,12 +37,7 @@ struct Registration {
 extension StoreOptions {
     /// The daemon at --url, or the store folder.
     func backend(create: Bool = false) throws -> any LifecycleBackend {
-        if let url {
-            guard let base = URL(string: url.hasSuffix("/") ? url : url + "/"), base.scheme == "http" || base.scheme == "https" else {
-                throw ValidationError("--url '\(url)' is not an http(s) URL such as http://127.0.0.1:8080")
-            }
-            return RemoteBackend(client: DaemonClient(baseURL: base, token: token ?? ManagementToken.read(storeDirectory: storePath)))
-        }
+        if let url { return RemoteBackend(client: try client(url: url)) }
         return LocalBackend(store: try open(create: create), actor: actorName)
     }
 }

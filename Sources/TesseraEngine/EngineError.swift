@@ -1,12 +1,6 @@
 /// An error from the engine: a growable code and a message that says what to fix.
-public struct EngineError: Error, CustomStringConvertible, Sendable, Equatable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let name: String
-        public var description: String { name }
-        public static let invalidTensor = Code(name: "invalid-tensor")
-        public static let invalidGraph = Code(name: "invalid-graph")
-        public static let notFound = Code(name: "not-found")
-    }
+public struct EngineError: CodedError {
+    public typealias Code = ErrorCode<EngineError>
 
     public let code: Code
     public let message: String
@@ -15,6 +9,10 @@ public struct EngineError: Error, CustomStringConvertible, Sendable, Equatable {
         self.code = code
         self.message = message
     }
+}
 
-    public var description: String { message }
+extension ErrorCode where Domain == EngineError {
+    public static let invalidTensor = Self(name: "invalid-tensor")
+    public static let invalidGraph = Self(name: "invalid-graph")
+    public static let notFound = Self(name: "not-found")
 }

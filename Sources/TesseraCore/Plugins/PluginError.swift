@@ -1,28 +1,9 @@
+public import TesseraEngine
+
 /// Why a plugin could not be loaded or used. Every message names the plugin and says what to
 /// do; the code lets callers (tests, `tessera plugins check`) tell the cases apart.
-public struct PluginError: Error, CustomStringConvertible, Sendable, Equatable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let name: String
-        public var description: String { name }
-        public static let fileMissing = Code(name: "file-missing")
-        public static let notSharedObject = Code(name: "not-a-shared-object")
-        public static let noEntrySymbol = Code(name: "no-entry-symbol")
-        public static let badDescriptor = Code(name: "bad-descriptor")
-        public static let abiMajorMismatch = Code(name: "abi-major-mismatch")
-        public static let abiMinorTooNew = Code(name: "abi-minor-too-new")
-        public static let fingerprintMismatch = Code(name: "fingerprint-mismatch")
-        public static let duplicateCapability = Code(name: "duplicate-capability")
-        public static let duplicatePlugin = Code(name: "duplicate-plugin")
-        public static let sha256Mismatch = Code(name: "sha256-mismatch")
-        public static let settingsRejected = Code(name: "settings-rejected")
-        public static let initFailed = Code(name: "init-failed")
-        public static let activateFailed = Code(name: "activate-failed")
-        public static let capabilityMissing = Code(name: "capability-missing")
-        public static let notFound = Code(name: "not-found")
-        public static let callFailed = Code(name: "call-failed")
-        public static let wrongState = Code(name: "wrong-state")
-        public static let invalidParameter = Code(name: "invalid-parameter")
-    }
+public struct PluginError: CodedError {
+    public typealias Code = ErrorCode<PluginError>
 
     public let code: Code
     public let message: String
@@ -31,6 +12,25 @@ public struct PluginError: Error, CustomStringConvertible, Sendable, Equatable {
         self.code = code
         self.message = message
     }
+}
 
-    public var description: String { message }
+extension ErrorCode where Domain == PluginError {
+    public static let fileMissing = Self(name: "file-missing")
+    public static let notSharedObject = Self(name: "not-a-shared-object")
+    public static let noEntrySymbol = Self(name: "no-entry-symbol")
+    public static let badDescriptor = Self(name: "bad-descriptor")
+    public static let abiMajorMismatch = Self(name: "abi-major-mismatch")
+    public static let abiMinorTooNew = Self(name: "abi-minor-too-new")
+    public static let fingerprintMismatch = Self(name: "fingerprint-mismatch")
+    public static let duplicateCapability = Self(name: "duplicate-capability")
+    public static let duplicatePlugin = Self(name: "duplicate-plugin")
+    public static let sha256Mismatch = Self(name: "sha256-mismatch")
+    public static let settingsRejected = Self(name: "settings-rejected")
+    public static let initFailed = Self(name: "init-failed")
+    public static let activateFailed = Self(name: "activate-failed")
+    public static let capabilityMissing = Self(name: "capability-missing")
+    public static let notFound = Self(name: "not-found")
+    public static let callFailed = Self(name: "call-failed")
+    public static let wrongState = Self(name: "wrong-state")
+    public static let invalidParameter = Self(name: "invalid-parameter")
 }

@@ -101,7 +101,7 @@ struct Program: Sendable {
     }
 }
 
-extension EngineError.Code {
+extension ErrorCode where Domain == EngineError {
     /// The graph uses an op the executor cannot run.
-    public static let unsupportedOperator = EngineError.Code(name: "unsupported-operator")
+    public static let unsupportedOperator = Self(name: "unsupported-operator")
 }

@@ -12,10 +12,10 @@ struct Tessera: AsyncParsableCommand {
         abstract: "Operate Tessera: the model store, deployments, plugins and configuration.",
         discussion: """
             Store commands (models, register, versions, diff, alias, tag, deploy, rollback, audit, \
-            export, store) work on the store folder directly (--store, default ./.tessera), safely \
-            beside a running daemon. Commands that ask the daemon use --url (default $TESSERA_URL or http://127.0.0.1:8080) \
-            and the management token from --token, $TESSERA_MANAGEMENT_TOKEN or the store's \
-            management-token file.
+            export, store) work on the store folder (--store, default ./.tessera), safely beside a \
+            running daemon, or through the daemon with --url. `plugins list` asks the daemon at \
+            --url (default $TESSERA_URL or http://127.0.0.1:8080). The management token comes from \
+            --token, $TESSERA_MANAGEMENT_TOKEN or the store's management-token file.
 
             Examples:
               tessera register bert ./model.safetensors --alias staging

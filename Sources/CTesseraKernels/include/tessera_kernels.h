@@ -172,6 +172,23 @@ int tsk_softmax_f32(tsk_variant variant, int log_softmax, size_t outer, size_t n
  */
 int tsk_permute(size_t elem_size, size_t rank, const size_t *shape, const size_t *perm, const void *src, void *dst);
 
+/* ================================================================ Layer normalization
+ *
+ * Owned by the graph executor (layernorm.c). Same conventions as the executor kernels above:
+ * `variant` is AUTO, GENERIC or AVX2 (x86-64 with AVX2 and FMA); a variant this CPU cannot
+ * run returns 0 having written nothing, success returns 1. No global state, no allocation;
+ * [any-thread], single-threaded.
+ */
+
+/**
+ * ONNX LayerNormalization over rows: x is `outer` contiguous rows of n floats, and for each
+ * row y = (x - mean) / sqrt(var + epsilon) * scale + bias, with the (biased) variance taken
+ * about the mean in a second pass and sums accumulated in double. scale has n floats, bias
+ * n floats or NULL. y may equal x.
+ */
+int tsk_layernorm_f32(tsk_variant variant, size_t outer, size_t n, const float *x, const float *scale,
+                      const float *bias, float epsilon, float *y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,12 +25,24 @@ extension Program {
     /// Infers every value's type for these input shapes and assigns arena offsets.
     /// Shape errors name the node and the input shapes, since the same graph may accept
     /// other shapes.
+    ///
+    /// Shape values are constant-propagated per input-shape signature: constants' contents
+    /// are known, and each step whose outputs are small INT64/INT32 tensors and whose inputs'
+    /// contents are all known (Shape needs only its input's type) is run here on scratch
+    /// storage (`evaluateShapeValues`). Kernels see the known contents through
+    /// `outputTypes(_:values:)`, so Reshape, Expand, ConstantOfShape, Range, Slice, Unsqueeze,
+    /// Squeeze and ReduceSum can take shapes and axes computed in the graph. Nothing of this
+    /// lives past planning: at run time those steps run as usual and write the same values.
     func makePlan(inputShapes: [[Int]], memoryLimit: Int) throws(EngineError) -> ExecutionPlan {
         var known = [ValueType?](repeating: nil, count: names.count)
+        // Contents known at plan time: constants, and shape values evaluated below.
+        var values = [Tensor?](repeating: nil, count: names.count)
         for (id, source) in sources.enumerated() {
             switch source {
             case .input(let index): known[id] = ValueType(dtype: graphInputs[index].dtype, shape: inputShapes[index])
-            case .constant(let tensor): known[id] = ValueType(dtype: tensor.dtype, shape: tensor.shape)
+            case .constant(let tensor):
+                known[id] = ValueType(dtype: tensor.dtype, shape: tensor.shape)
+                values[id] = tensor
             case .computed: break
             }
         }
@@ -38,7 +50,10 @@ extension Program {
             let inputs = step.inputs.map { known[$0]! }
             let outputs: [ValueType]
             do {
-                outputs = try step.kernel.outputTypes(inputs)
+                outputs = try step.kernel.outputTypes(inputs, values: step.inputs.map { values[$0] })
+                if let folded = try Self.evaluateShapeValues(step, inputs: inputs, outputs: outputs, values: values) {
+                    for (id, tensor) in zip(step.outputs, folded) { values[id] = tensor }
+                }
             } catch {
                 let given = zip(graphInputs, inputShapes).map { "'\($0.name)' \($1)" }.joined(separator: ", ")
                 throw EngineError(.invalidTensor, "node '\(step.name)' (\(step.opType)): \(error.message) (with input shapes \(given))")
@@ -64,6 +79,42 @@ extension Program {
             throw EngineError(.invalidTensor, "a run with input shapes \(inputShapes) needs \(arenaBytes + outputBytes) bytes, over the executor's memory limit of \(memoryLimit) bytes")
         }
         return ExecutionPlan(types: types, offsets: offsets, arenaBytes: arenaBytes, outputBytes: outputBytes)
+    }
+
+    /// Shape values: a step whose outputs are all small INT64/INT32 tensors and whose inputs'
+    /// contents are all known (constants or earlier shape values; Shape needs only its
+    /// input's type) is run now, on scratch storage, so that later kernels can size their
+    /// outputs from the result (Shape → Gather → Unsqueeze → Concat → Reshape). The plan
+    /// keeps nothing else of it: at run time the step runs again and writes the same values.
+    /// Returns nil when the step cannot be evaluated now.
+    private static func evaluateShapeValues(_ step: Step, inputs: [ValueType], outputs: [ValueType],
+                                            values: [Tensor?]) throws(EngineError) -> [Tensor]? {
+        let limit = 4096
+        guard outputs.allSatisfy({ ($0.dtype == .int64 || $0.dtype == .int32) && $0.elementCount <= limit }) else { return nil }
+        let reads = step.kernel.readsInputData
+        var held: [Tensor] = []
+        for id in step.inputs {
+            if let value = values[id] {
+                held.append(value)
+            } else if reads {
+                return nil
+            }
+        }
+        let kernelInputs = step.inputs.enumerated().map { index, id in
+            KernelInput(type: inputs[index], data: values[id]?.storage.baseAddress ?? shapeScratchAddress)
+        }
+        let storages = outputs.map { TensorStorage(zeroedByteCount: $0.byteCount) }
+        let kernelOutputs = zip(outputs, storages).map { type, storage in
+            KernelOutput(type: type, data: UnsafeMutableRawPointer(mutating: storage.baseAddress!))
+        }
+        try withExtendedLifetime(held) { () throws(EngineError) in
+            try step.kernel.run(kernelInputs, kernelOutputs)
+        }
+        var tensors: [Tensor] = []
+        for (type, storage) in zip(outputs, storages) {
+            tensors.append(try Tensor(dtype: type.dtype, shape: type.shape, storage: storage))
+        }
+        return tensors
     }
 
     /// Greedy buffer sharing in run order: each intermediate takes a slot whose previous
@@ -103,6 +154,9 @@ extension Program {
         return (slotOf.map { $0 < 0 ? -1 : slotOffsets[$0] }, total)
     }
 }
+
+/// The address given for inputs a shape-value step does not read (Shape's); never accessed.
+nonisolated(unsafe) private let shapeScratchAddress = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64))
 
 /// Plans by input-shape signature, shared by concurrent runs. Bounded: a server fed many
 /// distinct shapes (dynamic sequence lengths) keeps only the most recent ones.

@@ -36,8 +36,31 @@ struct KernelOutput {
 protocol Kernel: Sendable {
     /// The outputs' types for these inputs' types; called once per input-shape signature.
     func outputTypes(_ inputs: [ValueType]) throws(EngineError) -> [ValueType]
+    /// The outputs' types when some inputs' contents are known at plan time: `values[i]` is
+    /// input i's tensor when it is a constant or a shape value the plan evaluated (see
+    /// `Program.makePlan`), else nil. Kernels whose output shape depends on an input's
+    /// contents (Reshape's shape, Slice's starts, …) implement this one; by default it
+    /// ignores the values.
+    func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType]
+    /// Whether `run` reads its inputs' elements. Shape reads only their types, so its output
+    /// is known at plan time even when its input is not.
+    var readsInputData: Bool { get }
     /// Computes the outputs; `inputs` and `outputs` have the types `outputTypes` agreed to.
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError)
+}
+
+extension Kernel {
+    func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
+        try outputTypes(inputs)
+    }
+
+    /// Kernels that implement only `outputTypes(_:values:)` get this one, which the planner
+    /// never calls for them.
+    func outputTypes(_ inputs: [ValueType]) throws(EngineError) -> [ValueType] {
+        try outputTypes(inputs, values: inputs.map { _ in nil })
+    }
+
+    var readsInputData: Bool { true }
 }
 
 /// A kernel whose output never changes: the executor evaluates it once, at construction,

@@ -22,6 +22,36 @@ enum Operators {
         "Identity": { context throws(EngineError) in try IdentityKernel(context) },
         "Constant": { context throws(EngineError) in try ConstantValueKernel(context) },
         "ArgMax": { context throws(EngineError) in try ArgMaxKernel(context) },
+        // Shape computation and indexing (Indexing.swift).
+        "Shape": { context throws(EngineError) in try ShapeKernel(context) },
+        "Gather": { context throws(EngineError) in try GatherKernel(context) },
+        "Unsqueeze": { context throws(EngineError) in try UnsqueezeKernel(context) },
+        "Squeeze": { context throws(EngineError) in try SqueezeKernel(context) },
+        "Concat": { context throws(EngineError) in try ConcatKernel(context) },
+        "Expand": { context throws(EngineError) in try ExpandKernel(context) },
+        "Slice": { context throws(EngineError) in try SliceKernel(context) },
+        "ConstantOfShape": { context throws(EngineError) in try ConstantOfShapeKernel(context) },
+        "Range": { context throws(EngineError) in try RangeKernel(context) },
+        // Types, comparisons and selection (Logic.swift).
+        "Cast": { context throws(EngineError) in try CastKernel(context) },
+        "Equal": { context throws(EngineError) in try CompareKernel(context, .equal) },
+        "Greater": { context throws(EngineError) in try CompareKernel(context, .greater) },
+        "GreaterOrEqual": { context throws(EngineError) in try CompareKernel(context, .greaterOrEqual) },
+        "Less": { context throws(EngineError) in try CompareKernel(context, .less) },
+        "LessOrEqual": { context throws(EngineError) in try CompareKernel(context, .lessOrEqual) },
+        "And": { context throws(EngineError) in try LogicalKernel(context, .and) },
+        "Or": { context throws(EngineError) in try LogicalKernel(context, .or) },
+        "Xor": { context throws(EngineError) in try LogicalKernel(context, .xor) },
+        "Not": { context throws(EngineError) in try BoolUnaryKernel(context, .not) },
+        "IsNaN": { context throws(EngineError) in try BoolUnaryKernel(context, .isNaN) },
+        "Where": { context throws(EngineError) in try WhereKernel(context) },
+        // Arithmetic and reductions (Math.swift, Reduce.swift, LayerNorm.swift).
+        "Sqrt": { context throws(EngineError) in try MathUnaryKernel(context, .sqrt) },
+        "Neg": { context throws(EngineError) in try MathUnaryKernel(context, .neg) },
+        "Pow": { context throws(EngineError) in try PowKernel(context) },
+        "ReduceMean": { context throws(EngineError) in try ReduceKernel(context, .mean) },
+        "ReduceSum": { context throws(EngineError) in try ReduceKernel(context, .sum) },
+        "LayerNormalization": { context throws(EngineError) in try LayerNormKernel(context) },
     ]
 
     /// The supported op types, sorted.

@@ -23,23 +23,28 @@ struct IdentityKernel: Kernel {
 /// Reshape (ONNX opset 14): 0 copies the input's dimension at that index (unless attribute
 /// `allowzero` is 1, when it means an empty dimension), -1 is inferred from the element count.
 ///
-/// Deviation: the shape must be a constant (an initializer or a Constant node's output), so
-/// it is known when the executor is built; shapes computed in the graph are not supported.
+/// The shape must be known when the plan is made: a constant (checked once, at construction)
+/// or a value the planner computes from input shapes and constants (Shape → Gather → Concat;
+/// checked per input-shape signature). A shape that depends on input data is refused.
 struct ReshapeKernel: Kernel {
-    let target: [Int]
+    /// The target when the shape input is a constant.
+    let constantTarget: [Int]?
     let allowZero: Bool
 
     init(_ context: KernelContext) throws(EngineError) {
         try context.expectArity(inputs: 2...2)
-        guard let shape = context.constantInput(1) else {
-            throw EngineError(.invalidGraph, "the shape input '\(context.node.inputs[1])' must be an initializer or a Constant's output; shapes computed at run time are not supported yet")
+        allowZero = try context.int("allowzero", default: 0) != 0
+        if let shape = context.constantInput(1) {
+            constantTarget = try Self.target(from: shape, allowZero: allowZero)
+        } else {
+            constantTarget = nil
         }
-        guard shape.dtype == .int64, shape.shape.count == 1 else {
+    }
+
+    private static func target(from shape: Tensor, allowZero: Bool) throws(EngineError) -> [Int] {
+        guard shape.dtype == .int64, shape.shape.count == 1, let target = shape.intValues else {
             throw EngineError(.invalidGraph, "the shape input must be a 1-D INT64 tensor, not \(shape.dtype) \(shape.shape)")
         }
-        let bytes = shape.storage.bytes
-        target = (0..<shape.elementCount).map { Int(bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
-        allowZero = try context.int("allowzero", default: 0) != 0
         if target.filter({ $0 == -1 }).count > 1 {
             throw EngineError(.invalidGraph, "shape \(target) has more than one -1")
         }
@@ -49,10 +54,19 @@ struct ReshapeKernel: Kernel {
         if allowZero, target.contains(0), target.contains(-1) {
             throw EngineError(.invalidGraph, "shape \(target) has both 0 and -1, which allowzero=1 forbids")
         }
+        return target
     }
 
-    func outputTypes(_ inputs: [ValueType]) throws(EngineError) -> [ValueType] {
+    func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         let input = inputs[0]
+        let target: [Int]
+        if let constantTarget {
+            target = constantTarget
+        } else if let shape = values.count > 1 ? values[1] : nil {
+            target = try Self.target(from: shape, allowZero: allowZero)
+        } else {
+            throw EngineError(.invalidGraph, "the shape input must be known when the plan is made: an initializer, a Constant, or a value computed only from input shapes and constants")
+        }
         var shape = target
         for (index, dim) in target.enumerated() where dim == 0 && !allowZero {
             guard index < input.shape.count else {

@@ -2,7 +2,7 @@ public import Hummingbird
 import Foundation
 
 /// An error as every Tessera endpoint returns it: a status and `{"error": "<message>"}`.
-public struct APIError: HTTPResponseError, Sendable {
+public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let message: String
     public var headers: HTTPFields = [:]
@@ -11,6 +11,8 @@ public struct APIError: HTTPResponseError, Sendable {
         self.status = status
         self.message = message
     }
+
+    public var description: String { message }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()

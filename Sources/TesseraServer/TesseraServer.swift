@@ -20,7 +20,9 @@ public enum TesseraServer {
         router.add(middleware: ErrorMiddleware(logger: logger))
         HealthRoutes(state: state).register(on: router)
         MetricsRoutes(state: state).register(on: router)
-        let management = router.group("v1").add(middleware: TokenAuthMiddleware(token: state.managementToken))
+        let inference = router.group("v2").add(middleware: TokenAuthMiddleware(token: state.inferenceToken, api: .inference))
+        InferenceRoutes(state: state).register(on: inference)
+        let management = router.group("v1").add(middleware: TokenAuthMiddleware(token: state.managementToken, api: .management))
         PluginRoutes(state: state).register(on: management)
         ModelRoutes(state: state).register(on: management)
         return Application(

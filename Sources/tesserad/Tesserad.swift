@@ -18,7 +18,11 @@ struct Tesserad: AsyncParsableCommand {
             Print that configuration with `tessera config default`.
 
             The management API (/v1) needs a bearer token. On first start tesserad writes one to \
-            <store>/management-token (mode 0600); TESSERA_MANAGEMENT_TOKEN overrides it.
+            <store>/management-token (mode 0600); TESSERA_MANAGEMENT_TOKEN overrides it. \
+            Inference (/v2) is open unless TESSERA_INFERENCE_TOKEN is set.
+
+            On first start with an empty store, tesserad registers and deploys a small demo \
+            model, `iris` (an iris species classifier), unless --no-demo is given.
             """,
         version: TesseraCore.version
     )
@@ -34,6 +38,9 @@ struct Tesserad: AsyncParsableCommand {
 
     @Flag(help: "Load no plugins given by path: only bundled ones.")
     var safeMode = false
+
+    @Flag(help: "Do not install the demo model (iris) into an empty store.")
+    var noDemo = false
 
     mutating func run() async throws {
         var settings: TesseraConfig
@@ -75,11 +82,17 @@ struct Tesserad: AsyncParsableCommand {
         Events(host: plugins, logger: logger).send(type: "daemon.started",
             message: "tesserad \(TesseraCore.version) listening on \(settings.host):\(settings.port)")
 
-        let state = ServerState(plugins: plugins, store: models, managementToken: token)
+        if !noDemo { DemoModel.installIfEmpty(store: models, plugins: plugins, logger: logger) }
+        let inferenceToken = ProcessInfo.processInfo.environment["TESSERA_INFERENCE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let state = ServerState(plugins: plugins, store: models, managementToken: token, inferenceToken: inferenceToken)
         let app = TesseraServer.makeApplication(state: state, host: settings.host, port: settings.port, logger: logger)
+        // Shutdown runs in reverse: the server drains first, then serving retires its
+        // versions, then the plugins stop.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: PluginHostService(host: plugins)), .init(service: app)],
+                services: [.init(service: PluginHostService(host: plugins)),
+                           .init(service: ServingSyncService(serving: state.serving)),
+                           .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

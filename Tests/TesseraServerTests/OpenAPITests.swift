@@ -14,6 +14,15 @@ struct OpenAPITests {
         ("GET", "/v2/health/live"),
         ("GET", "/v2/health/ready"),
         ("GET", "/v2"),
+        // InferenceRoutes (on the /v2 group: optional inference token)
+        ("GET", "/v2/models/:name"),
+        ("GET", "/v2/models/:name/versions/:version"),
+        ("GET", "/v2/models/:name/ready"),
+        ("GET", "/v2/models/:name/versions/:version/ready"),
+        ("POST", "/v2/models/:name/infer"),
+        ("POST", "/v2/models/:name/versions/:version/infer"),
+        ("GET", "/v2/models/:name/stats"),
+        ("GET", "/v2/models/:name/versions/:version/stats"),
         // MetricsRoutes (on the router: no authentication)
         ("GET", "/metrics"),
         // PluginRoutes (on the /v1 group: bearer token)
@@ -41,6 +50,13 @@ struct OpenAPITests {
 
     static let httpMethods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
 
+    /// Readiness answers 503 with its usual body (`ready: false`), not with an error.
+    static let readinessBodies: [String: String] = [
+        "GET /v2/health/ready": "#/components/schemas/Ready",
+        "GET /v2/models/{name}/ready": "#/components/schemas/ModelReady",
+        "GET /v2/models/{name}/versions/{version}/ready": "#/components/schemas/ModelReady",
+    ]
+
     /// `/v1/models/:name` → `/v1/models/{name}`.
     static func openAPIPath(_ routePath: String) -> String {
         routePath.split(separator: "/", omittingEmptySubsequences: false).map { segment in
@@ -67,7 +83,7 @@ struct OpenAPITests {
         return operations
     }
 
-    @Test("the document is OpenAPI 3.1 JSON with a bearer security scheme")
+    @Test("the document is OpenAPI 3.1 JSON with the management and inference bearer security schemes")
     func header() throws {
         let document = try Self.document()
         let version = try #require(document["openapi"] as? String)
@@ -77,6 +93,9 @@ struct OpenAPITests {
         let scheme = try #require(schemes["managementToken"] as? [String: Any])
         #expect(scheme["type"] as? String == "http")
         #expect(scheme["scheme"] as? String == "bearer")
+        let inference = try #require(schemes["inferenceToken"] as? [String: Any])
+        #expect(inference["type"] as? String == "http")
+        #expect(inference["scheme"] as? String == "bearer")
         let schemas = try #require(components["schemas"] as? [String: Any])
         let error = try #require(schemas["Error"] as? [String: Any])
         #expect(error["required"] as? [String] == ["error"])
@@ -93,15 +112,24 @@ struct OpenAPITests {
         #expect(extra.isEmpty, "docs/openapi.json documents routes the server does not register: \(extra)")
     }
 
-    @Test("/v1 needs the bearer token (401/403 documented); /v2 and /metrics are unauthenticated")
+    @Test("/v1 needs the management token and /v2/models may need the inference token (401/403 documented); the rest is unauthenticated")
     func security() throws {
         let document = try Self.document()
         let global = try #require(document["security"] as? [[String: Any]])
         #expect(global.contains { $0["managementToken"] != nil })
         for (name, operation) in try Self.operations(document) {
             let responses = try #require(operation["responses"] as? [String: Any], "\(name) has no responses")
-            if name.split(separator: " ")[1].hasPrefix("/v1/") {
+            let path = name.split(separator: " ")[1]
+            if path.hasPrefix("/v1/") {
                 #expect(operation["security"] == nil, "\(name) must use the global bearer requirement")
+                #expect(responses["401"] != nil, "\(name) does not document 401")
+                #expect(responses["403"] != nil, "\(name) does not document 403")
+            } else if path.hasPrefix("/v2/models/") {
+                // Open unless the daemon has an inference token: no requirement, or the inference token.
+                let security = try #require(operation["security"] as? [[String: Any]], "\(name) must set its own security")
+                let schemes: [[String]] = security.map { $0.keys.sorted() }
+                let optional: [[String]] = [[], ["inferenceToken"]]
+                #expect(schemes == optional, "\(name) must have security: [{}, {\"inferenceToken\": []}]")
                 #expect(responses["401"] != nil, "\(name) does not document 401")
                 #expect(responses["403"] != nil, "\(name) does not document 403")
             } else {
@@ -112,7 +140,7 @@ struct OpenAPITests {
         }
     }
 
-    @Test("every error response is the {\"error\": …} object")
+    @Test("every error response is the {\"error\": …} object, except readiness's 503 (its usual body)")
     func errorBodies() throws {
         let document = try Self.document()
         let components = try #require(document["components"] as? [String: Any])
@@ -128,7 +156,8 @@ struct OpenAPITests {
                 let content = try #require(response["content"] as? [String: Any], "\(name) \(status) has no body")
                 let media = try #require(content["application/json"] as? [String: Any], "\(name) \(status) is not JSON")
                 let schema = try #require(media["schema"] as? [String: Any])
-                #expect(schema["$ref"] as? String == "#/components/schemas/Error", "\(name) \(status) is not an Error")
+                let expected = (status == "503" ? Self.readinessBodies[name] : nil) ?? "#/components/schemas/Error"
+                #expect(schema["$ref"] as? String == expected, "\(name) \(status) is not \(expected)")
             }
         }
     }

@@ -109,6 +109,12 @@ public final class Executor: Sendable {
         return results
     }
 
+    /// Checks `inputs` as `run` would — names, element types, shapes against the graph's
+    /// inputs — without running anything, so a server can refuse a request before queueing it.
+    public func validate(_ inputs: [String: Tensor]) throws(EngineError) {
+        _ = try checkedInputs(inputs)
+    }
+
     /// The inputs in graph order, after checking names, element types and shapes.
     private func checkedInputs(_ given: [String: Tensor]) throws(EngineError) -> [Tensor] {
         let expected = program.graphInputs

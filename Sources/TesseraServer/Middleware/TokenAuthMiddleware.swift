@@ -3,17 +3,37 @@ import Hummingbird
 /// Requires `Authorization: Bearer <token>` on the routes it guards: 401 without a token,
 /// 403 with a wrong one.
 struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Which API a token guards, for the messages.
+    enum API: Sendable {
+        case management, inference
+
+        var missing: String {
+            switch self {
+            case .management: "the management API needs a token: send `Authorization: Bearer <token>` (the token is in the store's management-token file, or TESSERA_MANAGEMENT_TOKEN)"
+            case .inference: "inference needs a token: send `Authorization: Bearer <token>` (the value of TESSERA_INFERENCE_TOKEN the daemon was started with)"
+            }
+        }
+
+        var wrong: String {
+            switch self {
+            case .management: "the management token is wrong"
+            case .inference: "the inference token is wrong"
+            }
+        }
+    }
+
     let token: String?
+    let api: API
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token else { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            var error = APIError(.unauthorized, "the management API needs a token: send `Authorization: Bearer <token>` (the token is in the store's management-token file, or TESSERA_MANAGEMENT_TOKEN)")
+            var error = APIError(.unauthorized, api.missing)
             error.headers[.wwwAuthenticate] = "Bearer"
             throw error
         }
         guard Self.constantTimeEqual(String(header.dropFirst("Bearer ".count)), token) else {
-            throw APIError(.forbidden, "the management token is wrong")
+            throw APIError(.forbidden, api.wrong)
         }
         return try await next(request, context)
     }

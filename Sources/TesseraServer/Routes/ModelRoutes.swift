@@ -120,7 +120,11 @@ struct ModelRoutes {
             default: throw APIError(.badRequest, "give either \"version\" or \"alias\", not both")
             }
             let target = try registry.resolve(reference)
+            // Load and warm the version before the registry names it, so a version that cannot
+            // serve is refused (422) while the current one keeps serving.
+            try await state.serving.prepare(model: name, version: target.number)
             let deployment = try registry.deploy(model: name, version: target.number, actor: Self.actor)
+            try await state.serving.sync(model: name)
             Events(host: state.plugins, logger: context.logger).send(type: "deployment.primary", model: name,
                 version: String(deployment.primary), message: "\(name): primary is now \(deployment.primary)")
             return JSONBody(value: deployment)
@@ -129,6 +133,7 @@ struct ModelRoutes {
             let body = try await Self.decodeOptional(RollbackBody.self, request, context) ?? RollbackBody(to: nil)
             let name = try context.parameters.require("name")
             let (from, to) = try store().registry.rollback(model: name, to: body.to, actor: Self.actor)
+            try await state.serving.sync(model: name)
             Events(host: state.plugins, logger: context.logger).send(type: "deployment.rollback", model: name,
                 version: String(to), message: "\(name): rolled back from \(from) to \(to)")
             return Rollback(model: name, from: from, to: to)

@@ -1,0 +1,385 @@
+/*
+ * onnx_support.h — element types, UTF-8 checks, little-endian reads, half floats and the
+ * reference-counted file mapping. (The error and settings helpers are the shared tsp_* ones
+ * from Plugins/support.)
+ *
+ * Private to onnx.c, which includes it exactly once. It holds static definitions on purpose:
+ * the plugin is one translation unit, so every function is static and the library exports
+ * nothing but tsr_plugin_entry, with or without -fvisibility=hidden.
+ */
+#ifndef TESSERA_ONNX_SUPPORT_H
+#define TESSERA_ONNX_SUPPORT_H
+
+#include <tessera/tessera.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tessera_onnx.h"
+#include "tessera_plugin_support.h"
+
+#define PLUGIN_NAME "onnx"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Element types                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Which repeated field of TensorProto carries a type's elements when raw_data is not used. */
+enum typed_field {
+    FIELD_NONE = 0,
+    FIELD_FLOAT_DATA = 4,   /* repeated float, fixed32 */
+    FIELD_INT32_DATA = 5,   /* repeated int32, varint; also the narrow types, bool and (b)float16 bits */
+    FIELD_INT64_DATA = 7,   /* repeated int64, varint */
+    FIELD_DOUBLE_DATA = 10, /* repeated double, fixed64 */
+    FIELD_UINT64_DATA = 11, /* repeated uint64, varint; also uint32 */
+};
+
+/** One ONNX TensorProto.DataType. */
+typedef struct onnx_dtype {
+    int32_t code;        /**< TensorProto.DataType value */
+    const char *name;    /**< as onnx.proto spells it */
+    tsr_dtype dtype;     /**< TSR_DTYPE_INVALID when Tessera has no such type */
+    size_t size;         /**< bytes per element in raw_data; 0 when unsupported */
+    enum typed_field field;
+} onnx_dtype;
+
+static const onnx_dtype k_onnx_dtypes[] = {
+    {0, "UNDEFINED", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {1, "FLOAT", TSR_DTYPE_FP32, 4, FIELD_FLOAT_DATA},
+    {2, "UINT8", TSR_DTYPE_UINT8, 1, FIELD_INT32_DATA},
+    {3, "INT8", TSR_DTYPE_INT8, 1, FIELD_INT32_DATA},
+    {4, "UINT16", TSR_DTYPE_UINT16, 2, FIELD_INT32_DATA},
+    {5, "INT16", TSR_DTYPE_INT16, 2, FIELD_INT32_DATA},
+    {6, "INT32", TSR_DTYPE_INT32, 4, FIELD_INT32_DATA},
+    {7, "INT64", TSR_DTYPE_INT64, 8, FIELD_INT64_DATA},
+    {8, "STRING", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {9, "BOOL", TSR_DTYPE_BOOL, 1, FIELD_INT32_DATA},
+    {10, "FLOAT16", TSR_DTYPE_FP16, 2, FIELD_INT32_DATA},
+    {11, "DOUBLE", TSR_DTYPE_FP64, 8, FIELD_DOUBLE_DATA},
+    {12, "UINT32", TSR_DTYPE_UINT32, 4, FIELD_UINT64_DATA},
+    {13, "UINT64", TSR_DTYPE_UINT64, 8, FIELD_UINT64_DATA},
+    {14, "COMPLEX64", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {15, "COMPLEX128", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {16, "BFLOAT16", TSR_DTYPE_BF16, 2, FIELD_INT32_DATA},
+    {17, "FLOAT8E4M3FN", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {18, "FLOAT8E4M3FNUZ", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {19, "FLOAT8E5M2", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {20, "FLOAT8E5M2FNUZ", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {21, "UINT4", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {22, "INT4", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {23, "FLOAT4E2M1", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {24, "FLOAT8E8M0", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {25, "UINT2", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {26, "INT2", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {27, "FLOAT6E2M3", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+    {28, "FLOAT6E3M2", TSR_DTYPE_INVALID, 0, FIELD_NONE},
+};
+#define ONNX_DTYPE_COUNT (sizeof k_onnx_dtypes / sizeof k_onnx_dtypes[0])
+
+#define SUPPORTED_DTYPES "FLOAT, FLOAT16, BFLOAT16, DOUBLE, INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64, BOOL"
+
+/** The entry for an ONNX data type code, or NULL when the code is not one onnx.proto defines. */
+static const onnx_dtype *onnx_dtype_by_code(int64_t code)
+{
+    if (code < 0 || (uint64_t)code >= ONNX_DTYPE_COUNT) return NULL;
+    return &k_onnx_dtypes[code];
+}
+
+/** The entry for a Tessera dtype, or NULL. */
+static const onnx_dtype *onnx_dtype_by_tsr(tsr_dtype dtype)
+{
+    if (dtype == TSR_DTYPE_INVALID) return NULL;
+    for (size_t i = 0; i < ONNX_DTYPE_COUNT; i++) {
+        if (k_onnx_dtypes[i].dtype == dtype) return &k_onnx_dtypes[i];
+    }
+    return NULL;
+}
+
+static int host_is_little_endian(void)
+{
+    const uint16_t probe = 1;
+    unsigned char first;
+    memcpy(&first, &probe, 1);
+    return first == 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Little-endian reads and half floats                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+static uint32_t read_le32(const unsigned char *bytes)
+{
+    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
+}
+
+static uint64_t read_le64(const unsigned char *bytes)
+{
+    uint64_t value = 0;
+    for (int i = 7; i >= 0; i--) value = (value << 8) | bytes[i];
+    return value;
+}
+
+static float float_from_bits(uint32_t bits)
+{
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+static double double_from_bits(uint64_t bits)
+{
+    double value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+static uint32_t bits_from_float(float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+/** IEEE 754 binary16 to binary32, exactly (every half is a float). */
+static float half_to_float(uint16_t half)
+{
+    uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
+    uint32_t exponent = (half >> 10) & 0x1Fu;
+    uint32_t mantissa = half & 0x3FFu;
+    uint32_t bits;
+    if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | (mantissa << 13); /* infinity or NaN */
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign; /* signed zero */
+    } else {
+        /* subnormal half: normalize it */
+        exponent = 113;
+        while ((mantissa & 0x400u) == 0) {
+            mantissa <<= 1;
+            exponent--;
+        }
+        bits = sign | (exponent << 23) | ((mantissa & 0x3FFu) << 13);
+    }
+    return float_from_bits(bits);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* UTF-8                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Length of the valid UTF-8 sequence at s (bounded by end), or 0 when invalid. NUL is invalid here. */
+static size_t utf8_step(const unsigned char *s, const unsigned char *end)
+{
+    size_t left = (size_t)(end - s);
+    unsigned char c = s[0];
+    if (c == 0) return 0;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned char low = c == 0xE0 ? 0xA0 : 0x80, high = c == 0xED ? 0x9F : 0xBF;
+        return left >= 3 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned char low = c == 0xF0 ? 0x90 : 0x80, high = c == 0xF4 ? 0x8F : 0xBF;
+        return left >= 4 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/** Offset of the first byte that is not valid UTF-8 (or is NUL), or `length` when all is fine. */
+static size_t utf8_bad_offset(const unsigned char *text, size_t length)
+{
+    const unsigned char *at = text, *end = text + length;
+    while (at < end) {
+        size_t step = utf8_step(at, end);
+        if (step == 0) return (size_t)(at - text);
+        at += step;
+    }
+    return length;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The shared mapping                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * A read-only mapping of a whole file, unmapped when the last reference is released. Tensors
+ * handed to the host zero-copy each hold one reference; the loader holds one while it runs.
+ * An empty file has no mapping (base NULL, size 0).
+ */
+typedef struct mapping {
+    void *base;
+    size_t size;
+    atomic_size_t references;
+} mapping;
+
+/** tsr_release callback: drops one reference. Self-contained, so it may run after destroy(). [any-thread] */
+static void mapping_release(void *context)
+{
+    mapping *m = context;
+    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
+        if (m->base != NULL) munmap(m->base, m->size);
+        free(m);
+    }
+}
+
+static void mapping_retain(mapping *m)
+{
+    atomic_fetch_add_explicit(&m->references, 1, memory_order_relaxed);
+}
+
+/** tsr_release callback for malloc'ed tensor data. [any-thread] */
+static void free_release(void *context)
+{
+    free(context);
+}
+
+/** Opens `path` read-only without blocking on FIFOs; -1 with errno on failure. */
+static int open_read_only(const char *path)
+{
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+/**
+ * Maps the regular file `path` read-only. `what` names the file in messages ("model",
+ * "external data file"); `owner` is the model path every message names. On success *out holds
+ * one reference.
+ */
+static tsr_status *map_file(const tsr_host_api *api, const char *owner, const char *path, const char *what, mapping **out)
+{
+    *out = NULL;
+    int fd = open_read_only(path);
+    if (fd < 0) {
+        int error = errno;
+        if (owner == path) {
+            return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME, "cannot open '%s': %s", path,
+                            strerror(error));
+        }
+        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME, "'%s': cannot open its %s '%s': %s",
+                        owner, what, path, strerror(error));
+    }
+    struct stat info;
+    tsr_status *status = NULL;
+    if (fstat(fd, &info) != 0) {
+        int error = errno;
+        status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "'%s': cannot stat the %s '%s': %s", owner, what, path, strerror(error));
+    } else if (S_ISDIR(info.st_mode)) {
+        status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s': the %s '%s' is a directory; give the path of a file",
+                          owner, what, path);
+    } else if (!S_ISREG(info.st_mode)) {
+        status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s': the %s '%s' is not a regular file", owner, what, path);
+    } else if ((uint64_t)info.st_size > (uint64_t)SIZE_MAX) {
+        status = tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "'%s': the %s '%s' is too large to map on this machine", owner,
+                          what, path);
+    }
+    if (status != NULL) {
+        close(fd);
+        return status;
+    }
+    size_t size = (size_t)info.st_size;
+    void *base = NULL;
+    if (size > 0) {
+        base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (base == MAP_FAILED) {
+            int error = errno;
+            close(fd);
+            return tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "'%s': cannot map the %s '%s' (%zu bytes): %s", owner, what, path, size,
+                            strerror(error));
+        }
+    }
+    close(fd);
+    mapping *m = malloc(sizeof *m);
+    if (m == NULL) {
+        if (base != NULL) munmap(base, size);
+        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "'%s': out of memory mapping '%s'", owner, path);
+    }
+    m->base = base;
+    m->size = size;
+    atomic_init(&m->references, 1);
+    *out = m;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* A scratch arena for the C strings and arrays handed to the host                            */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, capacity;
+    max_align_t data[]; /* capacity bytes */
+} arena_block;
+
+/** Bump allocator; everything is freed at once by arena_clear. Start from {0}. */
+typedef struct arena {
+    arena_block *head;
+} arena;
+
+#define ARENA_BLOCK (64u * 1024u)
+
+/** `size` bytes at a multiple of `align` (a power of two, at most sizeof(max_align_t)), or NULL. */
+static void *arena_alloc_aligned(arena *a, size_t size, size_t align)
+{
+    if (size > SIZE_MAX - sizeof(max_align_t)) return NULL;
+    if (size == 0) size = 1;
+    arena_block *b = a->head;
+    size_t start = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (b == NULL || start > b->capacity || b->capacity - start < size) {
+        /* a new block: its data is aligned for any type */
+        size_t capacity = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+        if (capacity > SIZE_MAX - sizeof(arena_block)) return NULL;
+        b = malloc(sizeof(arena_block) + capacity);
+        if (b == NULL) return NULL;
+        b->capacity = capacity;
+        b->used = 0;
+        b->next = a->head;
+        a->head = b;
+        start = 0;
+    }
+    b->used = start + size;
+    return (unsigned char *)b->data + start;
+}
+
+/** Frees every block. */
+static void arena_clear(arena *a)
+{
+    while (a->head != NULL) {
+        arena_block *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+}
+
+/** `size` bytes aligned for any type, or NULL when out of memory. */
+static void *arena_alloc(arena *a, size_t size)
+{
+    return arena_alloc_aligned(a, size, sizeof(max_align_t));
+}
+
+/** A NUL-terminated copy of bytes[0..length), or NULL when out of memory. */
+static char *arena_strndup(arena *a, const unsigned char *bytes, size_t length)
+{
+    if (length == SIZE_MAX) return NULL;
+    char *copy = arena_alloc_aligned(a, length + 1, 1);
+    if (copy == NULL) return NULL;
+    if (length > 0) memcpy(copy, bytes, length);
+    copy[length] = '\0';
+    return copy;
+}
+
+#endif /* TESSERA_ONNX_SUPPORT_H */

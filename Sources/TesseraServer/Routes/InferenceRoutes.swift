@@ -1,0 +1,166 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TesseraEngine
+
+/// Open Inference Protocol (KServe v2) model endpoints: metadata, readiness, inference and
+/// statistics, for the version a model's deployment routes to or for a named loaded version.
+struct InferenceRoutes {
+    let state: ServerState
+
+    struct TensorMetadata: Codable { let name: String; let datatype: String; let shape: [Int] }
+
+    struct ModelMetadata: ResponseEncodable {
+        let name: String
+        let versions: [String]
+        let platform: String
+        let inputs: [TensorMetadata]
+        let outputs: [TensorMetadata]
+    }
+
+    struct ModelReady: Encodable { let name: String; let ready: Bool }
+
+    /// Header that pins a client to one side of a canary split (same key, same version).
+    static let stickyHeader = HTTPField.Name("Tessera-Route-Key")!
+
+    func register(on router: RouterGroup<some RequestContext>) {
+        router.get("models/:name") { _, context in
+            metadata(try target(context, versionParameter: false))
+        }
+        router.get("models/:name/versions/:version") { _, context in
+            metadata(try target(context, versionParameter: true))
+        }
+        router.get("models/:name/ready") { _, context in try ready(context, versionParameter: false) }
+        router.get("models/:name/versions/:version/ready") { _, context in try ready(context, versionParameter: true) }
+        router.post("models/:name/infer") { request, context in
+            let name = try context.parameters.require("name")
+            let sticky = request.headers[Self.stickyHeader]
+            guard let (target, shadow) = state.serving.route(name, stickyKey: sticky) else { throw notServed(name) }
+            return try await infer(request, context, target: target, shadow: shadow)
+        }
+        router.post("models/:name/versions/:version/infer") { request, context in
+            try await infer(request, context, target: try target(context, versionParameter: true), shadow: nil)
+        }
+        router.get("models/:name/stats") { _, context in
+            let name = try context.parameters.require("name")
+            let versions = state.serving.loadedVersions(of: name)
+            guard !versions.isEmpty else { throw notServed(name) }
+            return StatisticsBody(model_stats: versions.map(ModelStatistics.init))
+        }
+        router.get("models/:name/versions/:version/stats") { _, context in
+            StatisticsBody(model_stats: [ModelStatistics(try target(context, versionParameter: true))])
+        }
+    }
+
+    // MARK: - Handlers
+
+    private func infer(_ request: Request, _ context: some RequestContext, target: LoadedVersion,
+                       shadow: LoadedVersion?) async throws -> Response {
+        var headerLength: Int?
+        if let text = request.headers[.inferenceHeaderContentLength] {
+            guard let value = Int(text), value >= 0 else {
+                throw InferenceError.badRequest("Inference-Header-Content-Length '\(text)' is not a byte count")
+            }
+            headerLength = value
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: state.maxRequestBytes)
+        let (decoded, payloads) = try InferenceCodec.decodeRequest(body, headerLength: headerLength)
+        var tensors: [String: Tensor] = [:]
+        for (name, payload) in payloads {
+            switch payload {
+            case .tensor(let tensor): tensors[name] = tensor
+            case .strings:
+                let expected = target.inputs.first { $0.name == name }.map { $0.dtype.name } ?? "no such input"
+                throw InferenceError.badRequest("\(target.label): input '\(name)' is BYTES but the model takes \(expected)")
+            }
+        }
+
+        let names = try requestedOutputs(decoded, target)
+        let outputs = try await target.infer(tensors)
+        if let shadow {
+            // Mirrored after the primary answered; its result is compared and dropped, and
+            // never delays or changes the client's response.
+            Task.detached {
+                let result: Result<[String: Tensor], any Error>
+                do { result = .success(try await shadow.infer(tensors)) } catch { result = .failure(error) }
+                shadow.shadowStats.record(primary: outputs, shadow: result)
+            }
+        }
+        let binaryDefault = decoded.parameters?["binary_data_output"]?.boolValue ?? false
+        var binary: Set<String> = []
+        for name in names {
+            let asked = decoded.outputs?.first { $0.name == name }?.wantsBinary
+            if asked ?? binaryDefault { binary.insert(name) }
+        }
+        return try InferenceResponse.response(model: target.model, version: target.version, id: decoded.id,
+                                              outputs: names.map { ($0, outputs[$0]!) }, binary: binary)
+    }
+
+    /// The outputs to return, in order: those asked for, or all in the model's order.
+    private func requestedOutputs(_ request: InferenceRequest, _ target: LoadedVersion) throws -> [String] {
+        let available = target.outputs.map(\.name)
+        guard let asked = request.outputs, !asked.isEmpty else { return available }
+        for output in asked where !available.contains(output.name) {
+            throw InferenceError.badRequest("\(target.label) has no output '\(output.name)'; its outputs are \(available.joined(separator: ", "))")
+        }
+        return asked.map(\.name)
+    }
+
+    private func metadata(_ version: LoadedVersion) -> ModelMetadata {
+        ModelMetadata(
+            name: version.model,
+            versions: state.serving.loadedVersions(of: version.model).map { String($0.version) },
+            platform: "tessera_\(version.format)",
+            inputs: version.inputs.map { TensorMetadata(name: $0.name, datatype: $0.dtype.name, shape: $0.shape) },
+            outputs: version.outputs.map { TensorMetadata(name: $0.name, datatype: $0.dtype.name, shape: $0.shape) })
+    }
+
+    private func ready(_ context: some RequestContext, versionParameter: Bool) throws -> Response {
+        let name = try context.parameters.require("name")
+        let isReady: Bool
+        if versionParameter {
+            isReady = state.serving.loaded(name, version: try version(context)) != nil
+        } else {
+            isReady = state.serving.isRouted(name)
+        }
+        let body = try JSONEncoder().encode(ModelReady(name: name, ready: isReady))
+        return Response(status: isReady ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The routed primary, or (with a version in the path) that loaded version.
+    private func target(_ context: some RequestContext, versionParameter: Bool) throws -> LoadedVersion {
+        let name = try context.parameters.require("name")
+        guard versionParameter else {
+            guard let primary = state.serving.primary(of: name) else { throw notServed(name) }
+            return primary
+        }
+        let number = try version(context)
+        guard let loaded = state.serving.loaded(name, version: number) else {
+            let loaded = state.serving.loadedVersions(of: name).map { String($0.version) }
+            throw InferenceError.notFound("version \(number) of model '\(name)' is not loaded"
+                + (loaded.isEmpty ? "; the model is not served" : "; loaded versions: \(loaded.joined(separator: ", "))")
+                + ". Deploy it (tessera deploy \(name):\(number)) to serve it")
+        }
+        return loaded
+    }
+
+    private func version(_ context: some RequestContext) throws -> Int {
+        let text = try context.parameters.require("version")
+        guard let number = Int(text), number > 0 else {
+            throw InferenceError.badRequest("'\(text)' is not a version number (1, 2, …)")
+        }
+        return number
+    }
+
+    private func notServed(_ name: String) -> APIError {
+        if let problem = state.serving.problems[name] {
+            return InferenceError.unavailable("model '\(name)' is deployed but not serving: \(problem)", retryAfter: 5)
+        }
+        return InferenceError.notFound("model '\(name)' is not served; served models: "
+            + (state.serving.servedModels.isEmpty ? "none" : state.serving.servedModels.joined(separator: ", "))
+            + ". Register and deploy it (tessera register, tessera deploy)")
+    }
+}

@@ -1,0 +1,261 @@
+import Dispatch
+import Foundation
+import TesseraEngine
+
+/// Queues the requests of one loaded version and runs them on the engine, in batches where
+/// the model allows.
+///
+/// A bounded queue (a full one answers 503 at once, so overload never grows memory or
+/// latency without limit) feeds `instances` worker threads. A worker takes the oldest request
+/// and every queued request of the same shape (apart from the batch dimension) up to
+/// `maxBatchSize` rows, waiting up to `maxQueueDelay` for more to arrive; it concatenates them
+/// along dimension 0, runs the engine once and splits the outputs. With no delay, batches form
+/// by themselves under load: whatever queued while the engine was busy goes in the next run.
+///
+/// Workers are threads of their own, not Swift concurrency tasks: an engine run is long,
+/// blocking CPU work that must not occupy the cooperative pool the HTTP server runs on.
+public final class BatchScheduler: @unchecked Sendable {
+    public struct Options: Sendable, Equatable {
+        /// Most rows (summed over requests' first dimension) per engine run.
+        public var maxBatchSize = 16
+        /// How long the oldest request may wait for others to join its batch.
+        public var maxQueueDelay: Duration = .zero
+        /// Requests that may wait; one more is refused with 503.
+        public var queueCapacity = 256
+        /// Worker threads, each running one batch at a time.
+        public var instances = 1
+        /// A request still queued after this long fails with 503 instead of running late.
+        public var queueTimeout: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    typealias Run = @Sendable ([String: Tensor]) throws -> [String: Tensor]
+
+    let options: Options
+    let stats: ServingStats
+    /// Whether requests may be concatenated: every input and output has a dynamic first dimension.
+    let batchable: Bool
+    private let run: Run
+    private let label: String
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [Pending] = []
+    private var closed = false
+    private var nextID: UInt64 = 0
+    private var running = 0
+
+    init(label: String, options: Options, batchable: Bool, stats: ServingStats, run: @escaping Run) {
+        self.label = label
+        self.options = options
+        self.batchable = batchable
+        self.stats = stats
+        self.run = run
+        for index in 0..<max(options.instances, 1) {
+            let thread = Thread { [self] in workerLoop() }
+            thread.name = "tessera-\(label)-\(index)"
+            running += 1
+            thread.start()
+        }
+    }
+
+    /// Runs `inputs` (already checked against the model's inputs) and returns the outputs.
+    func submit(_ inputs: [String: Tensor]) async throws -> [String: Tensor] {
+        let id: UInt64 = condition.withLock { nextID += 1; return nextID }
+        let firstDims = Set(inputs.values.map { $0.shape.first ?? -1 })
+        // Inputs that disagree on the batch dimension never join a batch; the engine will say what is wrong.
+        let alone = !batchable || firstDims.count != 1 || firstDims.first! < 0
+        let key = alone ? ["alone-\(id)"] : batchKey(inputs)
+        let rows = alone ? 1 : firstDims.first!
+        let enqueued = DispatchTime.now().uptimeNanoseconds
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                condition.lock()
+                defer { condition.unlock() }
+                if closed {
+                    continuation.resume(throwing: InferenceError.unavailable("\(label) is being unloaded; retry to reach the version now serving"))
+                    return
+                }
+                guard queue.count < options.queueCapacity else {
+                    continuation.resume(throwing: InferenceError.unavailable(
+                        "\(label) has \(queue.count) requests queued, its limit; retry shortly or raise the queue capacity"))
+                    return
+                }
+                queue.append(Pending(id: id, inputs: inputs, key: key, rows: rows, enqueued: enqueued, continuation: continuation))
+                stats.setQueueDepth(queue.count)
+                condition.broadcast()
+            }
+        } onCancel: {
+            // The client went away: drop the request if it has not started.
+            let dropped: Pending? = condition.withLock {
+                guard let index = queue.firstIndex(where: { $0.id == id }) else { return nil }
+                let pending = queue.remove(at: index)
+                stats.setQueueDepth(queue.count)
+                return pending
+            }
+            dropped?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Stops taking requests; queued ones still run, then the workers exit.
+    func close() {
+        condition.withLock {
+            closed = true
+            condition.broadcast()
+        }
+    }
+
+    /// Requests waiting now.
+    var queueDepth: Int { condition.withLock { queue.count } }
+
+    // MARK: - Workers
+
+    private struct Pending {
+        let id: UInt64
+        let inputs: [String: Tensor]
+        /// Inputs' element types and shapes without the first dimension: requests batch only
+        /// with requests of the same key.
+        let key: [String]
+        let rows: Int
+        let enqueued: UInt64
+        let continuation: CheckedContinuation<[String: Tensor], any Error>
+    }
+
+    private func batchKey(_ inputs: [String: Tensor]) -> [String] {
+        inputs.keys.sorted().map { name in
+            let tensor = inputs[name]!
+            return "\(name):\(tensor.dtype):\(tensor.shape.dropFirst())"
+        }
+    }
+
+    private func workerLoop() {
+        while let batch = nextBatch() {
+            execute(batch)
+        }
+        condition.withLock { running -= 1 }
+    }
+
+    /// Blocks until there is work; nil once closed and drained.
+    private func nextBatch() -> [Pending]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty {
+            if closed { return nil }
+            condition.wait()
+        }
+        var batch = [queue.removeFirst()]
+        var rows = batch[0].rows
+        if batchable, options.maxBatchSize > 1 {
+            let deadline = Date().addingTimeInterval(Self.seconds(options.maxQueueDelay))
+            while true {
+                var index = 0
+                while index < queue.count, rows < options.maxBatchSize {
+                    let candidate = queue[index]
+                    if candidate.key == batch[0].key, rows + candidate.rows <= options.maxBatchSize {
+                        batch.append(queue.remove(at: index))
+                        rows += candidate.rows
+                    } else {
+                        index += 1
+                    }
+                }
+                if rows >= options.maxBatchSize || closed || Date() >= deadline { break }
+                _ = condition.wait(until: deadline)
+            }
+        }
+        stats.setQueueDepth(queue.count)
+        return batch
+    }
+
+    private func execute(_ batch: [Pending]) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let timeout = UInt64(Self.seconds(options.queueTimeout) * 1e9)
+        var live: [Pending] = []
+        for pending in batch {
+            stats.recordQueued(nanos: Int64(start - pending.enqueued))
+            if start - pending.enqueued > timeout {
+                finish(pending, .failure(InferenceError.unavailable(
+                    "\(label): the request waited longer than \(options.queueTimeout) in the queue; the server is overloaded")), at: start)
+            } else {
+                live.append(pending)
+            }
+        }
+        guard !live.isEmpty else { return }
+        if live.count == 1 {
+            let result = Result { try run(live[0].inputs) }
+            let end = DispatchTime.now().uptimeNanoseconds
+            stats.recordBatch(size: 1, computeNanos: Int64(end - start))
+            finish(live[0], result, at: end)
+            return
+        }
+        do {
+            let outputs = try run(try Self.concatenate(live.map(\.inputs)))
+            let parts = try Self.split(outputs, rows: live.map(\.rows))
+            let end = DispatchTime.now().uptimeNanoseconds
+            stats.recordBatch(size: live.count, computeNanos: Int64(end - start))
+            for (pending, part) in zip(live, parts) { finish(pending, .success(part), at: end) }
+        } catch {
+            // One request may have made the whole batch fail (a length the model cannot take):
+            // run each alone so every client gets its own answer.
+            for pending in live {
+                let single = DispatchTime.now().uptimeNanoseconds
+                let result = Result { try run(pending.inputs) }
+                let end = DispatchTime.now().uptimeNanoseconds
+                stats.recordBatch(size: 1, computeNanos: Int64(end - single))
+                finish(pending, result, at: end)
+            }
+        }
+    }
+
+    private func finish(_ pending: Pending, _ result: Result<[String: Tensor], any Error>, at end: UInt64) {
+        let succeeded = if case .success = result { true } else { false }
+        stats.recordRequest(succeeded: succeeded, nanos: Int64(end - pending.enqueued))
+        pending.continuation.resume(with: result)
+    }
+
+    // MARK: - Concatenation
+
+    /// Joins the requests' inputs along dimension 0 (they share a batch key).
+    static func concatenate(_ requests: [[String: Tensor]]) throws -> [String: Tensor] {
+        var joined: [String: Tensor] = [:]
+        for name in requests[0].keys {
+            let parts = requests.map { $0[name]! }
+            let rows = parts.reduce(0) { $0 + $1.shape[0] }
+            let bytes = parts.reduce(0) { $0 + $1.storage.byteCount }
+            let storage = TensorStorage(zeroedByteCount: bytes)
+            var offset = 0
+            let base = UnsafeMutableRawPointer(mutating: storage.baseAddress!)
+            for part in parts where part.storage.byteCount > 0 {
+                (base + offset).copyMemory(from: part.storage.baseAddress!, byteCount: part.storage.byteCount)
+                offset += part.storage.byteCount
+            }
+            joined[name] = try Tensor(dtype: parts[0].dtype, shape: [rows] + parts[0].shape.dropFirst(), storage: storage)
+        }
+        return joined
+    }
+
+    /// Cuts each output along dimension 0 into the requests' row counts.
+    static func split(_ outputs: [String: Tensor], rows: [Int]) throws -> [[String: Tensor]] {
+        let total = rows.reduce(0, +)
+        var parts = Array(repeating: [String: Tensor](), count: rows.count)
+        for (name, tensor) in outputs {
+            guard tensor.shape.first == total, total > 0 else {
+                throw EngineError(.invalidTensor, "output '\(name)' has shape \(tensor.shape), not \(total) rows; cannot split the batch")
+            }
+            let rowBytes = tensor.storage.byteCount / total
+            var offset = 0
+            for (index, count) in rows.enumerated() {
+                let bytes = UnsafeRawBufferPointer(start: tensor.storage.baseAddress! + offset, count: rowBytes * count)
+                parts[index][name] = try Tensor(dtype: tensor.dtype, shape: [count] + tensor.shape.dropFirst(),
+                                                storage: TensorStorage(copying: bytes))
+                offset += rowBytes * count
+            }
+        }
+        return parts
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+

@@ -27,3 +27,11 @@ public struct ServerState: Sendable {
         startedAt = .now
     }
 }
+
+extension ServerState {
+    /// The store, or 503 for a server run without one.
+    func requireStore() throws -> ModelStore {
+        guard let store else { throw APIError(.serviceUnavailable, "this server has no model store") }
+        return store
+    }
+}

@@ -25,6 +25,7 @@ public enum TesseraServer {
         let management = router.group("v1").add(middleware: TokenAuthMiddleware(token: state.managementToken, api: .management))
         PluginRoutes(state: state).register(on: management)
         ModelRoutes(state: state).register(on: management)
+        RolloutRoutes(state: state).register(on: management)
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: serverName),

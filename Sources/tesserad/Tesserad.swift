@@ -92,6 +92,7 @@ struct Tesserad: AsyncParsableCommand {
             configuration: .init(
                 services: [.init(service: PluginHostService(host: plugins)),
                            .init(service: ServingSyncService(serving: state.serving)),
+                           .init(service: CanaryControllerService(controller: CanaryController(state: state, logger: logger))),
                            .init(service: app)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

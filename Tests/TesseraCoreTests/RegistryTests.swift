@@ -389,9 +389,21 @@ struct RegistryTests {
             #expect(error { try registry.setCanary(model: "bert", version: 2, weight: 10, actor: "a") }?.message
                     .contains("deploy a version first") == true)
             try registry.deploy(model: "bert", version: 1, actor: "alice")
-            try registry.setCanary(model: "bert", version: 2, weight: 10, actor: "alice")
+            let plan = CanaryPlan(steps: [10, 50, 100], windowSeconds: 30)
+            let started = try registry.setCanary(model: "bert", version: 2, weight: 10, plan: plan, actor: "alice")
+            #expect(started.canary?.plan == plan)
             let stepped = try registry.setCanary(model: "bert", version: 2, weight: 50, actor: "controller")
-            #expect(stepped.canary == Deployment.Canary(version: 2, weight: 50, state: .running))
+            #expect(stepped.canary?.version == 2)
+            #expect(stepped.canary?.weight == 50)
+            #expect(stepped.canary?.state == .running)
+            #expect(stepped.canary?.plan == plan, "stepping keeps the plan")
+            #expect(stepped.canary?.stepStartedAt != nil)
+            #expect(plan.step(after: 10) == 50)
+            #expect(plan.step(after: 100) == nil)
+            for bad in [CanaryPlan(steps: [50, 25, 100], windowSeconds: 30), CanaryPlan(steps: [10, 50], windowSeconds: 30),
+                        CanaryPlan(steps: [10, 100], windowSeconds: 0)] {
+                #expect(error { try registry.setCanary(model: "bert", version: 2, weight: 10, plan: bad, actor: "a") }?.code == .invalidArgument)
+            }
             #expect(error { try registry.setCanary(model: "bert", version: 2, weight: 101, actor: "a") }?.code == .invalidArgument)
             #expect(error { try registry.setCanary(model: "bert", version: 1, weight: 5, actor: "a") }?.code == .conflict)
             #expect(error { try registry.setShadow(model: "bert", version: 7, actor: "a") }?.code == .notFound)
@@ -457,6 +469,10 @@ struct RegistryTests {
                 VALUES (1, 2, '2024-01-04T00:00:00.000Z', 'old');
             INSERT INTO deployment_history (model_id, version, replaced_at, replaced_by)
                 VALUES (1, 1, '2024-01-04T00:00:00.000Z', 'old');
+            """,
+        4: """
+            UPDATE deployments SET canary_version = 1, canary_weight = 10, canary_state = 'running',
+                canary_plan = '{"steps":[10,50,100],"window_seconds":30}', canary_step_at = '2024-01-05T00:00:00.000Z';
             """,
     ]
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a model's serving should look like: the primary version, an optional canary taking a
 /// share of traffic, an optional shadow receiving a mirrored copy. This is the record of truth;
 /// the serving layer acts on it.
@@ -7,11 +9,17 @@ public struct Deployment: Codable, Sendable, Equatable {
         /// Percent of traffic, 0–100.
         public var weight: Int
         public var state: CanaryState
+        /// How the canary controller steps it; nil for a canary stepped by hand.
+        public var plan: CanaryPlan?
+        /// When the current weight or state was set (ISO-8601 UTC): the analysis window starts here.
+        public var stepStartedAt: String?
 
-        public init(version: Int, weight: Int, state: CanaryState) {
+        public init(version: Int, weight: Int, state: CanaryState, plan: CanaryPlan? = nil, stepStartedAt: String? = nil) {
             self.version = version
             self.weight = weight
             self.state = state
+            self.plan = plan
+            self.stepStartedAt = stepStartedAt
         }
     }
 
@@ -45,6 +53,53 @@ public struct Deployment: Codable, Sendable, Equatable {
         self.previousPrimaries = previousPrimaries
         self.updatedAt = updatedAt
         self.updatedBy = updatedBy
+    }
+}
+
+/// The weights a canary goes through and how long each is watched before the next.
+public struct CanaryPlan: Codable, Sendable, Equatable {
+    /// Ascending percentages ending at 100 (reaching 100 promotes the canary to primary).
+    public var steps: [Int]
+    /// Seconds of traffic the monitors judge at each step.
+    public var windowSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case steps
+        case windowSeconds = "window_seconds"
+    }
+
+    public init(steps: [Int], windowSeconds: Double) {
+        self.steps = steps
+        self.windowSeconds = windowSeconds
+    }
+
+    /// The usual progression: 10 → 25 → 50 → 100 %.
+    public static let defaultSteps = [10, 25, 50, 100]
+
+    /// Checks the steps and window, with messages that say what to give instead.
+    public func validated() throws -> CanaryPlan {
+        guard !steps.isEmpty, steps.allSatisfy({ (1...100).contains($0) }), zip(steps, steps.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw RegistryError(.invalidArgument, "canary steps \(steps) must be ascending percentages from 1 to 100, e.g. 10,25,50,100")
+        }
+        guard steps.last == 100 else {
+            throw RegistryError(.invalidArgument, "canary steps \(steps) must end at 100 (where the canary becomes the primary)")
+        }
+        guard windowSeconds.isFinite, windowSeconds > 0 else {
+            throw RegistryError(.invalidArgument, "the canary analysis window must be a positive number of seconds, not \(windowSeconds)")
+        }
+        return self
+    }
+
+    /// The weight after `weight`, or nil at the last step.
+    public func step(after weight: Int) -> Int? { steps.first { $0 > weight } }
+
+    var json: String {
+        String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    init?(json: String?) {
+        guard let json, let plan = try? JSONDecoder().decode(CanaryPlan.self, from: Data(json.utf8)) else { return nil }
+        self = plan
     }
 }
 

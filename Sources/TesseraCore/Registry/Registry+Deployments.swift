@@ -80,7 +80,8 @@ extension Registry {
     /// the primary. Setting it again changes the weight or state (stepping a canary up).
     @discardableResult
     public func setCanary(model: String, version: Int, weight: Int, state: CanaryState = .running,
-                          actor: String) throws -> Deployment {
+                          plan: CanaryPlan? = nil, actor: String) throws -> Deployment {
+        let plan = try plan?.validated()
         guard (0...100).contains(weight) else {
             throw RegistryError(.invalidArgument, "canary weight \(weight) is out of range; give a percentage from 0 to 100")
         }
@@ -89,10 +90,17 @@ extension Registry {
                 canary state "\(state)" is not known; use one of \(CanaryState.all.map(\.rawValue).joined(separator: ", "))
                 """)
         }
-        return try changeSecondary(model: model, version: version, role: "canary", action: .canarySet, actor: actor) {
-            $0.canaryVersion = version
-            $0.canaryWeight = weight
-            $0.canaryState = state.rawValue
+        return try changeSecondary(model: model, version: version, role: "canary", action: .canarySet, actor: actor) { next, at in
+            // A new version, weight or state starts a new analysis window; the plan is kept
+            // unless a new one is given.
+            if next.canaryVersion != version || next.canaryWeight != weight || next.canaryState != state.rawValue {
+                next.canaryStepAt = at
+            }
+            if next.canaryVersion != version { next.canaryPlan = nil }
+            next.canaryVersion = version
+            next.canaryWeight = weight
+            next.canaryState = state.rawValue
+            if let plan { next.canaryPlan = plan.json }
         }
     }
 
@@ -108,9 +116,9 @@ extension Registry {
         guard fraction.isFinite, (0...1).contains(fraction) else {
             throw RegistryError(.invalidArgument, "shadow fraction \(fraction) is out of range; give a fraction from 0 to 1")
         }
-        return try changeSecondary(model: model, version: version, role: "shadow", action: .shadowSet, actor: actor) {
-            $0.shadowVersion = version
-            $0.shadowFraction = fraction
+        return try changeSecondary(model: model, version: version, role: "shadow", action: .shadowSet, actor: actor) { next, _ in
+            next.shadowVersion = version
+            next.shadowFraction = fraction
         }
     }
 
@@ -130,11 +138,16 @@ extension Registry {
         var canaryState: String?
         var shadowVersion: Int?
         var shadowFraction: Double?
+        /// JSON of a CanaryPlan.
+        var canaryPlan: String?
+        var canaryStepAt: String?
 
         mutating func clearCanary() {
             canaryVersion = nil
             canaryWeight = nil
             canaryState = nil
+            canaryPlan = nil
+            canaryStepAt = nil
         }
 
         mutating func clearShadow() {
@@ -154,7 +167,7 @@ extension Registry {
     }
 
     private func changeSecondary(model: String, version: Int, role: String, action: AuditEvent.Action, actor: String,
-                                 _ change: (inout DeploymentState) -> Void) throws -> Deployment {
+                                 _ change: (inout DeploymentState, String) -> Void) throws -> Deployment {
         try mutate(actor: actor) { mutation in
             let db = mutation.db
             let row = try Self.requireModel(db, model)
@@ -166,7 +179,7 @@ extension Registry {
                     """)
             }
             var next = current
-            change(&next)
+            change(&next, mutation.at)
             if next != current {
                 try Self.write(mutation, row, next)
                 try mutation.audit(action, model: row.name, version: version, before: current.snapshot, after: next.snapshot)
@@ -206,11 +219,11 @@ extension Registry {
     private static func write(_ mutation: Mutation, _ row: ModelRow, _ state: DeploymentState) throws {
         try mutation.db.run("""
             UPDATE deployments SET primary_version = ?, canary_version = ?, canary_weight = ?, canary_state = ?,
-                shadow_version = ?, shadow_fraction = ?, updated_at = ?, updated_by = ?
+                shadow_version = ?, shadow_fraction = ?, canary_plan = ?, canary_step_at = ?, updated_at = ?, updated_by = ?
             WHERE model_id = ?
             """, [.int(state.primary), .int(state.canaryVersion), .int(state.canaryWeight), .text(state.canaryState),
-                  .int(state.shadowVersion), state.shadowFraction.map { .real($0) } ?? .null, .text(mutation.at),
-                  .text(mutation.actor), .integer(row.id)])
+                  .int(state.shadowVersion), state.shadowFraction.map { .real($0) } ?? .null, .text(state.canaryPlan),
+                  .text(state.canaryStepAt), .text(mutation.at), .text(mutation.actor), .integer(row.id)])
     }
 
     private static func requireVersion(_ db: SQLiteDatabase, _ row: ModelRow, _ version: Int, purpose: String) throws {
@@ -221,12 +234,13 @@ extension Registry {
 
     static func deploymentState(_ db: SQLiteDatabase, _ row: ModelRow) throws -> DeploymentState? {
         try db.queryFirst("""
-            SELECT primary_version, canary_version, canary_weight, canary_state, shadow_version, shadow_fraction
+            SELECT primary_version, canary_version, canary_weight, canary_state, shadow_version, shadow_fraction,
+                   canary_plan, canary_step_at
             FROM deployments WHERE model_id = ?
             """, [.integer(row.id)]) {
             DeploymentState(primary: $0.int(0), canaryVersion: $0.optionalInt(1), canaryWeight: $0.optionalInt(2),
                             canaryState: $0.optionalText(3), shadowVersion: $0.optionalInt(4),
-                            shadowFraction: $0.optionalDouble(5))
+                            shadowFraction: $0.optionalDouble(5), canaryPlan: $0.optionalText(6), canaryStepAt: $0.optionalText(7))
         }
     }
 
@@ -247,11 +261,12 @@ extension Registry {
         let history = try history(db, row).map(\.version)
         return try db.queryFirst("""
             SELECT primary_version, canary_version, canary_weight, canary_state, shadow_version, shadow_fraction,
-                   updated_at, updated_by
+                   updated_at, updated_by, canary_plan, canary_step_at
             FROM deployments WHERE model_id = ?
             """, [.integer(row.id)]) { result in
             let canary = result.optionalInt(1).map {
-                Deployment.Canary(version: $0, weight: result.int(2), state: CanaryState(rawValue: result.text(3)))
+                Deployment.Canary(version: $0, weight: result.int(2), state: CanaryState(rawValue: result.text(3)),
+                                  plan: CanaryPlan(json: result.optionalText(8)), stepStartedAt: result.optionalText(9))
             }
             let shadow = result.optionalInt(4).map { Deployment.Shadow(version: $0, fraction: result.double(5)) }
             return Deployment(model: row.name, primary: result.int(0), canary: canary, shadow: shadow,

@@ -139,6 +139,12 @@ extension Registry {
             ) STRICT;
             CREATE INDEX deployment_history_by_model ON deployment_history (model_id, id);
             """),
+        Migration(version: 4, summary: "a canary's plan (weight steps, analysis window) and when its step began", sql: """
+            -- JSON {"steps": [10, 25, 50, 100], "window_seconds": 60}; NULL for a canary stepped by hand.
+            ALTER TABLE deployments ADD COLUMN canary_plan TEXT;
+            -- When the canary's current weight or state was set: its analysis window starts there.
+            ALTER TABLE deployments ADD COLUMN canary_step_at TEXT;
+            """),
     ]
 
     /// Brings the schema up to `target`, one transaction per migration. Safe when several

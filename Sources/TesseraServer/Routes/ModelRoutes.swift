@@ -34,19 +34,19 @@ struct ModelRoutes {
     static let actor = "api"
 
     func register(on group: RouterGroup<some RequestContext>) {
-        group.get("models") { _, _ in ModelList(models: try store().registry.models()) }
+        group.get("models") { _, _ in ModelList(models: try state.requireStore().registry.models()) }
         group.get("models/:name") { _, context in
-            let registry = try store().registry
+            let registry = try state.requireStore().registry
             let name = try context.parameters.require("name")
             guard let model = try registry.model(name) else { throw RegistryError(.notFound, "there is no model \"\(name)\"") }
             return ModelDetail(model: model, deployment: try registry.deployment(of: name))
         }
         group.get("models/:name/versions") { _, context in
-            VersionList(versions: try store().registry.versions(of: try context.parameters.require("name")))
+            VersionList(versions: try state.requireStore().registry.versions(of: try context.parameters.require("name")))
         }
         group.get("models/:name/versions/:version") { _, context in
             let name = try context.parameters.require("name")
-            return JSONBody(value: try store().registry.resolve(.number(model: name, version: try version(context))))
+            return JSONBody(value: try state.requireStore().registry.resolve(.number(model: name, version: try version(context))))
         }
         group.post("models/:name/versions") { request, context -> EditedResponse<JSONBody<ModelVersion>> in
             let body = try await request.decode(as: RegisterBody.self, context: context)
@@ -57,7 +57,7 @@ struct ModelRoutes {
             return EditedResponse(status: .created, response: JSONBody(value: version))
         }
         group.get("resolve/:reference") { _, context in
-            JSONBody(value: try store().registry.resolve(try context.parameters.require("reference")))
+            JSONBody(value: try state.requireStore().registry.resolve(try context.parameters.require("reference")))
         }
         group.get("models/:name/diff") { request, context in
             let name = try context.parameters.require("name")
@@ -65,7 +65,7 @@ struct ModelRoutes {
                   let to = request.uri.queryParameters.get("to", as: Int.self) else {
                 throw APIError(.badRequest, "give the versions to compare as ?from=N&to=M")
             }
-            let registry = try store().registry
+            let registry = try state.requireStore().registry
             return DiffRows(rows: VersionDiff.rows(try registry.resolve(.number(model: name, version: from)),
                                                    try registry.resolve(.number(model: name, version: to))))
         }
@@ -73,38 +73,38 @@ struct ModelRoutes {
             let body = try await request.decode(as: AliasBody.self, context: context)
             let name = try context.parameters.require("name")
             let alias = try context.parameters.require("alias")
-            let previous = try store().registry.setAlias(model: name, alias: alias, version: body.version, actor: Self.actor)
+            let previous = try state.requireStore().registry.setAlias(model: name, alias: alias, version: body.version, actor: Self.actor)
             return AliasResult(model: name, alias: alias, version: body.version, previous: previous)
         }
         group.delete("models/:name/aliases/:alias") { _, context -> HTTPResponse.Status in
-            try store().registry.removeAlias(model: try context.parameters.require("name"),
+            try state.requireStore().registry.removeAlias(model: try context.parameters.require("name"),
                                              alias: try context.parameters.require("alias"), actor: Self.actor)
             return .noContent
         }
         group.put("models/:name/tags/:key") { request, context -> HTTPResponse.Status in
             let body = try await request.decode(as: TagBody.self, context: context)
-            try store().registry.setTag(model: try context.parameters.require("name"), key: try context.parameters.require("key"),
+            try state.requireStore().registry.setTag(model: try context.parameters.require("name"), key: try context.parameters.require("key"),
                                         value: body.value, actor: Self.actor)
             return .noContent
         }
         group.put("models/:name/versions/:version/tags/:key") { request, context -> HTTPResponse.Status in
             let body = try await request.decode(as: TagBody.self, context: context)
-            try store().registry.setTag(model: try context.parameters.require("name"), version: try version(context),
+            try state.requireStore().registry.setTag(model: try context.parameters.require("name"), version: try version(context),
                                         key: try context.parameters.require("key"), value: body.value, actor: Self.actor)
             return .noContent
         }
         group.delete("models/:name/tags/:key") { _, context -> HTTPResponse.Status in
-            try store().registry.removeTag(model: try context.parameters.require("name"), key: try context.parameters.require("key"), actor: Self.actor)
+            try state.requireStore().registry.removeTag(model: try context.parameters.require("name"), key: try context.parameters.require("key"), actor: Self.actor)
             return .noContent
         }
         group.delete("models/:name/versions/:version/tags/:key") { _, context -> HTTPResponse.Status in
-            try store().registry.removeTag(model: try context.parameters.require("name"), version: try version(context),
+            try state.requireStore().registry.removeTag(model: try context.parameters.require("name"), version: try version(context),
                                            key: try context.parameters.require("key"), actor: Self.actor)
             return .noContent
         }
         group.get("models/:name/deployment") { _, context in
             let name = try context.parameters.require("name")
-            guard let deployment = try store().registry.deployment(of: name) else {
+            guard let deployment = try state.requireStore().registry.deployment(of: name) else {
                 throw APIError(.notFound, "model \"\(name)\" is not deployed; POST /v1/models/\(name)/deploy deploys it")
             }
             return JSONBody(value: deployment)
@@ -112,7 +112,7 @@ struct ModelRoutes {
         group.post("models/:name/deploy") { request, context in
             let body = try await Self.decodeOptional(DeployBody.self, request, context) ?? DeployBody(version: nil, alias: nil)
             let name = try context.parameters.require("name")
-            let registry = try store().registry
+            let registry = try state.requireStore().registry
             let reference: VersionReference = switch (body.version, body.alias) {
             case (let number?, nil): .number(model: name, version: number)
             case (nil, let alias?): .alias(model: name, alias: alias)
@@ -132,7 +132,7 @@ struct ModelRoutes {
         group.post("models/:name/rollback") { request, context in
             let body = try await Self.decodeOptional(RollbackBody.self, request, context) ?? RollbackBody(to: nil)
             let name = try context.parameters.require("name")
-            let (from, to) = try store().registry.rollback(model: name, to: body.to, actor: Self.actor)
+            let (from, to) = try state.requireStore().registry.rollback(model: name, to: body.to, actor: Self.actor)
             try await state.serving.sync(model: name)
             Events(host: state.plugins, logger: context.logger).send(type: "deployment.rollback", model: name,
                 version: String(to), message: "\(name): rolled back from \(from) to \(to)")
@@ -142,7 +142,7 @@ struct ModelRoutes {
             let query = request.uri.queryParameters
             let model: String? = query.get("model").map { String($0) }
             let limit = query.get("limit", as: Int.self) ?? 100
-            return AuditList(events: try store().registry.audit(model: model, limit: min(max(limit, 1), 1000),
+            return AuditList(events: try state.requireStore().registry.audit(model: model, limit: min(max(limit, 1), 1000),
                                                                 before: query.get("before", as: Int64.self)))
         }
     }
@@ -155,12 +155,6 @@ struct ModelRoutes {
         return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
     }
 
-    private func store() throws -> ModelStore {
-        guard let store = state.store else {
-            throw APIError(.serviceUnavailable, "this server has no model store")
-        }
-        return store
-    }
 
     private func version(_ context: some RequestContext) throws -> Int {
         let text = try context.parameters.require("version")
@@ -173,7 +167,7 @@ struct ModelRoutes {
     /// Detects the format with the daemon's format plugins, then stores and records the
     /// version. Runs off the async executors: it reads and hashes the whole artifact.
     private func registerVersion(_ name: String, _ body: RegisterBody) async throws -> ModelVersion {
-        let store = try store()
+        let store = try state.requireStore()
         let plugins = state.plugins
         try RegistryNames.validateModelName(name)
         return try await Blocking.run {

@@ -8,23 +8,32 @@ public import ServiceLifecycle
 public struct ServingSyncService: Service {
     let serving: ModelServing
     let interval: Duration
+    /// How often finished requests are handed to the monitors.
+    let flushInterval: Duration
 
-    public init(serving: ModelServing, interval: Duration = .seconds(2)) {
+    public init(serving: ModelServing, interval: Duration = .seconds(2), flushInterval: Duration = .milliseconds(250)) {
         self.serving = serving
         self.interval = interval
+        self.flushInterval = flushInterval
     }
 
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
+                var lastSync: ContinuousClock.Instant?
                 while !Task.isCancelled {
-                    // A failed sync (registry busy, a version that cannot load) is recorded as a
-                    // serving problem and retried on the next round; it never stops the loop.
-                    try? await serving.sync()
-                    try await Task.sleep(for: interval)
+                    if lastSync.map({ .now - $0 >= interval }) ?? true {
+                        // A failed sync (registry busy, a version that cannot load) is recorded as a
+                        // serving problem and retried on the next round; it never stops the loop.
+                        try? await serving.sync()
+                        lastSync = .now
+                    }
+                    serving.flushRecords()
+                    try await Task.sleep(for: flushInterval)
                 }
             }
         } catch is CancellationError {}
+        serving.flushRecords()
         serving.shutdown()
     }
 }

@@ -32,12 +32,22 @@ public final class BatchScheduler: @unchecked Sendable {
 
     typealias Run = @Sendable ([String: Tensor]) throws -> [String: Tensor]
 
+    /// How one request went, for monitors.
+    struct Outcome: Sendable {
+        let queueNanos: Int64
+        let computeNanos: Int64
+        let totalNanos: Int64
+        let batchSize: Int
+        let error: (any Error)?
+    }
+
     let options: Options
     let stats: ServingStats
     /// Whether requests may be concatenated: every input and output has a dynamic first dimension.
     let batchable: Bool
     private let run: Run
     private let label: String
+    private let report: (@Sendable (Outcome) -> Void)?
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -46,8 +56,10 @@ public final class BatchScheduler: @unchecked Sendable {
     private var nextID: UInt64 = 0
     private var running = 0
 
-    init(label: String, options: Options, batchable: Bool, stats: ServingStats, run: @escaping Run) {
+    init(label: String, options: Options, batchable: Bool, stats: ServingStats,
+         report: (@Sendable (Outcome) -> Void)? = nil, run: @escaping Run) {
         self.label = label
+        self.report = report
         self.options = options
         self.batchable = batchable
         self.stats = stats
@@ -175,7 +187,8 @@ public final class BatchScheduler: @unchecked Sendable {
             stats.recordQueued(nanos: Int64(start - pending.enqueued))
             if start - pending.enqueued > timeout {
                 finish(pending, .failure(InferenceError.unavailable(
-                    "\(label): the request waited longer than \(options.queueTimeout) in the queue; the server is overloaded")), at: start)
+                    "\(label): the request waited longer than \(options.queueTimeout) in the queue; the server is overloaded")),
+                       started: start, at: start, batchSize: 0)
             } else {
                 live.append(pending)
             }
@@ -185,7 +198,7 @@ public final class BatchScheduler: @unchecked Sendable {
             let result = Result { try run(live[0].inputs) }
             let end = DispatchTime.now().uptimeNanoseconds
             stats.recordBatch(size: 1, computeNanos: Int64(end - start))
-            finish(live[0], result, at: end)
+            finish(live[0], result, started: start, at: end, batchSize: 1)
             return
         }
         do {
@@ -193,7 +206,9 @@ public final class BatchScheduler: @unchecked Sendable {
             let parts = try Self.split(outputs, rows: live.map(\.rows))
             let end = DispatchTime.now().uptimeNanoseconds
             stats.recordBatch(size: live.count, computeNanos: Int64(end - start))
-            for (pending, part) in zip(live, parts) { finish(pending, .success(part), at: end) }
+            for (pending, part) in zip(live, parts) {
+                finish(pending, .success(part), started: start, at: end, batchSize: live.count)
+            }
         } catch {
             // One request may have made the whole batch fail (a length the model cannot take):
             // run each alone so every client gets its own answer.
@@ -202,14 +217,18 @@ public final class BatchScheduler: @unchecked Sendable {
                 let result = Result { try run(pending.inputs) }
                 let end = DispatchTime.now().uptimeNanoseconds
                 stats.recordBatch(size: 1, computeNanos: Int64(end - single))
-                finish(pending, result, at: end)
+                finish(pending, result, started: single, at: end, batchSize: 1)
             }
         }
     }
 
-    private func finish(_ pending: Pending, _ result: Result<[String: Tensor], any Error>, at end: UInt64) {
-        let succeeded = if case .success = result { true } else { false }
-        stats.recordRequest(succeeded: succeeded, nanos: Int64(end - pending.enqueued))
+    private func finish(_ pending: Pending, _ result: Result<[String: Tensor], any Error>, started: UInt64,
+                        at end: UInt64, batchSize: Int) {
+        var failure: (any Error)?
+        if case .failure(let error) = result { failure = error }
+        stats.recordRequest(succeeded: failure == nil, nanos: Int64(end - pending.enqueued))
+        report?(Outcome(queueNanos: Int64(started - pending.enqueued), computeNanos: Int64(end - started),
+                        totalNanos: Int64(end - pending.enqueued), batchSize: batchSize, error: failure))
         pending.continuation.resume(with: result)
     }
 

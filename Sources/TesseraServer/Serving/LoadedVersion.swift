@@ -19,7 +19,8 @@ final class LoadedVersion: Sendable {
     /// Comparisons made while this version ran as a shadow.
     let shadowStats = ShadowStats()
 
-    init(model: String, version: Int, format: String, executor: Executor, options: BatchScheduler.Options) {
+    init(model: String, version: Int, format: String, executor: Executor, options: BatchScheduler.Options,
+         recorder: RequestRecorder? = nil) {
         self.model = model
         self.version = version
         self.format = format
@@ -31,9 +32,12 @@ final class LoadedVersion: Sendable {
         loadedAt = Date()
         let batchable = !executor.inputs.isEmpty
             && (executor.inputs + executor.outputs).allSatisfy { $0.shape.first == -1 }
-        scheduler = BatchScheduler(label: "\(model):\(version)", options: options, batchable: batchable, stats: stats) {
-            inputs throws in try executor.run(inputs)
+        var report: (@Sendable (BatchScheduler.Outcome) -> Void)?
+        if let recorder {
+            report = { outcome in recorder.record(model: model, version: version, outcome: outcome) }
         }
+        scheduler = BatchScheduler(label: "\(model):\(version)", options: options, batchable: batchable, stats: stats,
+                                   report: report) { inputs throws in try executor.run(inputs) }
     }
 
     var label: String { "\(model):\(version)" }

@@ -53,6 +53,8 @@ public final class ModelServing: Sendable {
     let store: ModelStore?
     let plugins: PluginHost
     let options: Options
+    /// Finished requests on their way to the monitor plugins.
+    let recorder: RequestRecorder
     private let table = Mutex(Table())
     /// Serializes syncs: each reads the registry, loads, then switches.
     private let syncLock = NSLock()
@@ -61,6 +63,7 @@ public final class ModelServing: Sendable {
         self.store = store
         self.plugins = plugins
         self.options = options
+        recorder = RequestRecorder(plugins: plugins)
         if store == nil { table.withLock { $0.synced = true } }
     }
 
@@ -149,6 +152,27 @@ public final class ModelServing: Sendable {
             }
             table.problems[model] = nil
         }
+    }
+
+    /// Hands the finished requests collected so far to the monitor plugins.
+    public func flushRecords() { recorder.flush() }
+
+    /// Everything loaded, with whether each takes traffic (primary, canary, shadow) — for metrics.
+    func loadedSnapshot() -> [(version: LoadedVersion, role: String)] {
+        table.withLock { table in
+            table.loaded.values.sorted { ($0.model, $0.version) < ($1.model, $1.version) }.map { version in
+                let route = table.routes[version.model]
+                let role = route?.primary === version ? "primary"
+                    : route?.canary?.version === version ? "canary"
+                    : route?.shadow?.version === version ? "shadow" : "standby"
+                return (version, role)
+            }
+        }
+    }
+
+    /// Canary weights by model, for metrics.
+    func canaryWeights() -> [String: Int] {
+        table.withLock { $0.routes.compactMapValues { $0.canary?.weight } }
     }
 
     /// Unloads everything (shutdown); queued requests still finish.
@@ -248,7 +272,7 @@ public final class ModelServing: Sendable {
         let graph = try store.loadGraph(record, host: plugins)
         let executor = try Executor(graph: graph)
         let loaded = LoadedVersion(model: key.model, version: key.version, format: record.format, executor: executor,
-                                   options: options.scheduler)
+                                   options: options.scheduler, recorder: recorder)
         do {
             try loaded.warmUp()
         } catch {

@@ -15,6 +15,37 @@ final class ServingStats: Sendable {
         }
     }
 
+    /// Counts per bucket (not cumulative; exporters accumulate), with sum and count.
+    struct Histogram: Sendable {
+        let bounds: [Double]
+        var counts: [UInt64]
+        var sum = 0.0
+        var count: UInt64 = 0
+
+        init(bounds: [Double]) {
+            self.bounds = bounds
+            counts = Array(repeating: 0, count: bounds.count)
+        }
+
+        mutating func observe(_ value: Double) {
+            if let index = bounds.firstIndex(where: { value <= $0 }) { counts[index] += 1 }
+            sum += value
+            count += 1
+        }
+
+        /// Ascending bounds with cumulative counts, as Prometheus wants them.
+        var cumulative: [(bound: Double, count: UInt64)] {
+            var running: UInt64 = 0
+            return zip(bounds, counts).map { bound, count in
+                running += count
+                return (bound, running)
+            }
+        }
+
+        static let seconds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+        static let sizes: [Double] = [1, 2, 4, 8, 16, 32, 64, 128]
+    }
+
     struct Snapshot: Sendable {
         var success = Duration()
         var fail = Duration()
@@ -30,6 +61,10 @@ final class ServingStats: Sendable {
         var batches: [Int: Duration] = [:]
         /// Requests waiting right now.
         var queueDepth = 0
+        var requestSeconds = Histogram(bounds: Histogram.seconds)
+        var queueSeconds = Histogram(bounds: Histogram.seconds)
+        var computeSeconds = Histogram(bounds: Histogram.seconds)
+        var batchSizes = Histogram(bounds: Histogram.sizes)
     }
 
     private let state = Mutex(Snapshot())
@@ -43,15 +78,23 @@ final class ServingStats: Sendable {
             $0.inferenceCount += size
             $0.computeInfer.add(computeNanos)
             $0.batches[size, default: Duration()].add(computeNanos)
+            $0.computeSeconds.observe(Double(computeNanos) / 1e9)
+            $0.batchSizes.observe(Double(size))
             $0.lastInference = now
         }
     }
 
-    func recordQueued(nanos: Int64) { state.withLock { $0.queue.add(nanos) } }
+    func recordQueued(nanos: Int64) {
+        state.withLock {
+            $0.queue.add(nanos)
+            $0.queueSeconds.observe(Double(nanos) / 1e9)
+        }
+    }
 
     func recordRequest(succeeded: Bool, nanos: Int64) {
         state.withLock {
             if succeeded { $0.success.add(nanos) } else { $0.fail.add(nanos) }
+            $0.requestSeconds.observe(Double(nanos) / 1e9)
         }
     }
 

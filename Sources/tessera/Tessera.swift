@@ -11,8 +11,8 @@ struct Tessera: AsyncParsableCommand {
         commandName: "tessera",
         abstract: "Operate Tessera: the model store, deployments, plugins and configuration.",
         discussion: """
-            Store commands (models, register, versions, diff, alias, tag, deploy, rollback, audit, \
-            export, store) work on the store folder (--store, default ./.tessera), safely beside a \
+            Store commands (models, register, versions, diff, alias, tag, deploy, rollback, promote, \
+            abort, status, audit, export, store) work on the store folder (--store, default ./.tessera), safely beside a \
             running daemon, or through the daemon with --url. `plugins list` asks the daemon at \
             --url (default $TESSERA_URL or http://127.0.0.1:8080). The management token comes from \
             --token, $TESSERA_MANAGEMENT_TOKEN or the store's management-token file.
@@ -21,6 +21,7 @@ struct Tessera: AsyncParsableCommand {
               tessera register bert ./model.safetensors --alias staging
               tessera versions bert
               tessera deploy bert:2 && tessera rollback bert
+              tessera deploy bert:3 --steps 10,50,100 --window 120 && tessera status --url http://127.0.0.1:8080
               tessera plugins list
               tessera plugins check ./libmy-plugin.so --setting p99_ms=20
               tessera config check tessera.toml
@@ -28,7 +29,8 @@ struct Tessera: AsyncParsableCommand {
         version: TesseraCore.version,
         subcommands: [
             ModelsCommand.self, RegisterCommand.self, VersionsCommand.self, DiffCommand.self, AliasCommand.self,
-            TagCommand.self, DeployCommand.self, RollbackCommand.self, AuditCommand.self, ExportCommand.self,
+            TagCommand.self, DeployCommand.self, RollbackCommand.self, PromoteCommand.self, AbortCommand.self,
+            StatusCommand.self, AuditCommand.self, ExportCommand.self,
             StoreCommand.self, PluginsCommand.self, ConfigCommand.self, VersionCommand.self,
         ]
     )

@@ -18,6 +18,29 @@ protocol LifecycleBackend {
     func deploy(model: String, version: Int) throws -> (before: Int?, after: Deployment)
     func rollback(model: String, to: Int?) throws -> (from: Int, to: Int)
     func audit(model: String?, limit: Int) throws -> [AuditEvent]
+    /// Starts (or changes) a canary; with a plan the daemon's canary controller steps it.
+    func startCanary(model: String, version: Int, weight: Int?, plan: CanaryPlan?) throws -> Deployment
+    func promote(model: String) throws -> Deployment
+    func abort(model: String) throws -> Deployment
+    func setShadow(model: String, version: Int, fraction: Double) throws -> Deployment
+    func clearShadow(model: String) throws
+    /// Every model's deployment and, through a daemon, what it has loaded.
+    func status() throws -> [ServingStatus]
+}
+
+/// A model's deployment and what the daemon serves of it (`loaded` is nil without a daemon).
+struct ServingStatus: Decodable {
+    struct Loaded: Decodable {
+        let version: Int
+        let role: String
+        let queue_depth: Int
+        let inference_count: Int
+    }
+
+    let name: String
+    let deployment: Deployment?
+    let loaded: [Loaded]?
+    let problem: String?
 }
 
 /// What `tessera register` asks for, before the format is known.

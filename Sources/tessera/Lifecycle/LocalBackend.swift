@@ -68,4 +68,36 @@ struct LocalBackend: LifecycleBackend {
     func audit(model: String?, limit: Int) throws -> [AuditEvent] {
         try store.registry.audit(model: model, limit: limit)
     }
+
+    func startCanary(model: String, version: Int, weight: Int?, plan: CanaryPlan?) throws -> Deployment {
+        try store.registry.setCanary(model: model, version: version, weight: weight ?? plan?.steps.first ?? 10, plan: plan, actor: actor)
+    }
+
+    func promote(model: String) throws -> Deployment {
+        guard let canary = try store.registry.deployment(of: model)?.canary else {
+            throw ValidationError("'\(model)' has no canary to promote; start one with `tessera deploy \(model):N --canary 10`")
+        }
+        return try store.registry.deploy(model: model, version: canary.version, actor: actor)
+    }
+
+    func abort(model: String) throws -> Deployment {
+        guard let canary = try store.registry.deployment(of: model)?.canary else {
+            throw ValidationError("'\(model)' has no canary to abort")
+        }
+        return try store.registry.setCanary(model: model, version: canary.version, weight: 0, state: .aborted, actor: actor)
+    }
+
+    func setShadow(model: String, version: Int, fraction: Double) throws -> Deployment {
+        try store.registry.setShadow(model: model, version: version, fraction: fraction, actor: actor)
+    }
+
+    func clearShadow(model: String) throws {
+        try store.registry.clearShadow(model: model, actor: actor)
+    }
+
+    func status() throws -> [ServingStatus] {
+        try store.registry.models().map {
+            ServingStatus(name: $0.name, deployment: try store.registry.deployment(of: $0.name), loaded: nil, problem: nil)
+        }
+    }
 }

@@ -86,4 +86,33 @@ struct RemoteBackend: LifecycleBackend {
         components.queryItems = [URLQueryItem(name: "limit", value: String(limit))] + (model.map { [URLQueryItem(name: "model", value: $0)] } ?? [])
         return try client.get("v1/audit" + (components.url?.absoluteString ?? ""), as: Events.self).events
     }
+
+    func startCanary(model: String, version: Int, weight: Int?, plan: CanaryPlan?) throws -> Deployment {
+        struct Body: Encodable { let version: Int; let weight: Int?; let steps: [Int]?; let window_seconds: Double? }
+        return try client.send("POST", path("v1", "models", model, "canary"),
+                               body: Body(version: version, weight: weight, steps: plan?.steps, window_seconds: plan?.windowSeconds),
+                               as: Deployment.self)
+    }
+
+    func promote(model: String) throws -> Deployment {
+        try client.send("POST", path("v1", "models", model, "promote"), body: Optional<Empty>.none, as: Deployment.self)
+    }
+
+    func abort(model: String) throws -> Deployment {
+        try client.send("POST", path("v1", "models", model, "abort"), body: Optional<Empty>.none, as: Deployment.self)
+    }
+
+    func setShadow(model: String, version: Int, fraction: Double) throws -> Deployment {
+        struct Body: Encodable { let version: Int; let fraction: Double }
+        return try client.send("PUT", path("v1", "models", model, "shadow"), body: Body(version: version, fraction: fraction), as: Deployment.self)
+    }
+
+    func clearShadow(model: String) throws {
+        try client.send("DELETE", path("v1", "models", model, "shadow"), body: Optional<Empty>.none)
+    }
+
+    func status() throws -> [ServingStatus] {
+        struct Status: Decodable { let models: [ServingStatus] }
+        return try client.get("v1/status", as: Status.self).models
+    }
 }

@@ -15,6 +15,7 @@ let bundledPlugins: [(folder: String, target: String, exclude: [String])] = [
     ("prometheus", "TesseraPluginPrometheus", ["README.md"]),
     ("safetensors", "TesseraPluginSafetensors", ["README.md", "fixtures"]),
     ("prune-magnitude", "TesseraPluginPruneMagnitude", ["README.md"]),
+    ("onnx", "TesseraPluginONNX", ["README.md", "fixtures"]),
 ]
 
 let package = Package(

@@ -46,6 +46,13 @@ struct OpenAPITests {
         ("POST", "/v1/models/:name/deploy"),
         ("POST", "/v1/models/:name/rollback"),
         ("GET", "/v1/audit"),
+        // RolloutRoutes (on the /v1 group: bearer token)
+        ("POST", "/v1/models/:name/canary"),
+        ("POST", "/v1/models/:name/promote"),
+        ("POST", "/v1/models/:name/abort"),
+        ("PUT", "/v1/models/:name/shadow"),
+        ("DELETE", "/v1/models/:name/shadow"),
+        ("GET", "/v1/status"),
     ]
 
     static let httpMethods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]

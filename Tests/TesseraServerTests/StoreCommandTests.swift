@@ -81,7 +81,8 @@ struct StoreCommandTests {
             (["register", "../evil", Self.fixture.path], "the model name \"../evil\""),
             (["register", "m", folder.appendingPathComponent("missing.bin").path], "no file or folder at"),
             (["register", "m", TestSupport.root.appendingPathComponent("README.md").path], "no format plugin recognizes"),
-            (["register", "m", Self.fixture.path, "--format", "onnx"], "no format plugin named 'onnx'"),
+            (["register", "m", Self.fixture.path, "--format", "gguf"], "no format plugin named 'gguf'"),
+            (["register", "m", Self.fixture.path, "--format", "onnx"], "not ONNX"),
         ]
         for (arguments, message) in cases {
             let result = try run(arguments, store: store)

@@ -18,6 +18,9 @@ extension ConfigLoader {
         name = "safetensors"        # format: reads and writes .safetensors weights
 
         [[plugins]]
+        name = "onnx"               # format: reads and writes .onnx models (graph and weights)
+
+        [[plugins]]
         name = "prune-magnitude"    # optimizer: zeroes the smallest weights
 
         [[plugins]]

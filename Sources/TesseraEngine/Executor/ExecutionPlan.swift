@@ -27,7 +27,7 @@ extension Program {
     /// other shapes.
     ///
     /// Shape values are constant-propagated per input-shape signature: constants' contents
-    /// are known, and each step whose outputs are small INT64/INT32 tensors and whose inputs'
+    /// are known, and each step whose outputs are small INT64/INT32/BOOL tensors and whose inputs'
     /// contents are all known (Shape needs only its input's type) is run here on scratch
     /// storage (`evaluateShapeValues`). Kernels see the known contents through
     /// `outputTypes(_:values:)`, so Reshape, Expand, ConstantOfShape, Range, Slice, Unsqueeze,
@@ -90,7 +90,10 @@ extension Program {
     private static func evaluateShapeValues(_ step: Step, inputs: [ValueType], outputs: [ValueType],
                                             values: [Tensor?]) throws(EngineError) -> [Tensor]? {
         let limit = 4096
-        guard outputs.allSatisfy({ ($0.dtype == .int64 || $0.dtype == .int32) && $0.elementCount <= limit }) else { return nil }
+        // BOOL too: exporters compute shapes with Equal + Where (e.g. a -1 in a target shape
+        // replaced by the matching dimension before an Expand).
+        let shapeTypes: Set<DType> = [.int64, .int32, .bool]
+        guard outputs.allSatisfy({ shapeTypes.contains($0.dtype) && $0.elementCount <= limit }) else { return nil }
         let reads = step.kernel.readsInputData
         var held: [Tensor] = []
         for id in step.inputs {

@@ -29,7 +29,7 @@ enum DemoModel {
             let detection = try FormatDetector(host: plugins).detect(file, forced: "onnx")
             let version = try store.register(ModelStore.Registration(
                 model: name, path: file, format: detection.format.name, signatureJSON: detection.signatureJSON,
-                producer: "demo", notes: "Demo: iris species from sepal/petal length and width in cm "
+                notes: "Demo: iris species from sepal/petal length and width in cm "
                     + "(classes setosa, versicolor, virginica); made by demo/iris/train_iris_mlp.py",
                 tags: ["demo": "true"]), actor: "tesserad")
             _ = try store.registry.deploy(model: name, version: version.number, actor: "tesserad")

@@ -14,7 +14,6 @@ import TesseraTestSupport
 /// (demo/iris/expected.json).
 @Suite("Inference API")
 struct InferenceRoutesTests {
-    static let model = TestSupport.root.appendingPathComponent("demo/iris/iris-mlp.onnx")
     static let expected = TestSupport.root.appendingPathComponent("demo/iris/expected.json")
     static let managementToken = "m-token"
     static let management: HTTPFields = [.authorization: "Bearer \(managementToken)", .contentType: "application/json"]
@@ -30,30 +29,10 @@ struct InferenceRoutesTests {
         try JSONDecoder().decode(Reference.self, from: Data(contentsOf: expected))
     }
 
-    /// A store with `iris` registered (`versions` times) and version 1 deployed, and a server over it.
     func withServer(versions: Int = 1, maxRequestBytes: Int = 1 << 20, inferenceToken: String? = nil,
                     _ body: @Sendable (any TestClientProtocol, ServerState) async throws -> Void) async throws {
-        let folder = try TestSupport.temporaryDirectory("tessera-oip")
-        let host = PluginHost(hostName: "test")
-        host.load([PluginSpec(source: .bundled("onnx"))])
-        defer { host.shutdown() }
-        #expect(host.problems.isEmpty, "the onnx plugin failed to load: \(host.problems)")
-        let store = try ModelStore(root: folder.appendingPathComponent("store"))
-        let detection = try FormatDetector(host: host).detect(Self.model)
-        for _ in 0..<versions {
-            _ = try store.register(ModelStore.Registration(model: "iris", path: Self.model, format: detection.format.name,
-                                                           signatureJSON: detection.signatureJSON), actor: "test")
-        }
-        _ = try store.registry.deploy(model: "iris", version: 1, actor: "test")
-        var options = ModelServing.Options()
-        options.gracePeriod = .seconds(60)
-        let serving = ModelServing(store: store, plugins: host, options: options)
-        defer { serving.shutdown() }
-        try await serving.sync()
-        let state = ServerState(plugins: host, store: store, managementToken: Self.managementToken,
-                                inferenceToken: inferenceToken, serving: serving, maxRequestBytes: maxRequestBytes)
-        let app = TesseraServer.makeApplication(state: state, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
-        try await app.test(.live) { client in try await body(client, state) }
+        try await IrisServer.run(versions: versions, maxRequestBytes: maxRequestBytes, inferenceToken: inferenceToken,
+                                 managementToken: Self.managementToken, body)
     }
 
     static func object(_ buffer: ByteBuffer) throws -> [String: Any] {

@@ -25,13 +25,15 @@ struct Tessera: AsyncParsableCommand {
               tessera plugins list
               tessera plugins check ./libmy-plugin.so --setting p99_ms=20
               tessera config check tessera.toml
+              tessera inspect model.onnx && tessera convert model.onnx weights.safetensors
             """,
         version: TesseraCore.version,
         subcommands: [
             ModelsCommand.self, RegisterCommand.self, VersionsCommand.self, DiffCommand.self, AliasCommand.self,
             TagCommand.self, DeployCommand.self, RollbackCommand.self, PromoteCommand.self, AbortCommand.self,
             StatusCommand.self, AuditCommand.self, ExportCommand.self,
-            StoreCommand.self, PluginsCommand.self, ConfigCommand.self, VersionCommand.self,
+            StoreCommand.self, InspectCommand.self, ConvertCommand.self, PluginsCommand.self, ConfigCommand.self,
+            VersionCommand.self,
         ]
     )
 

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TesseraTestSupport
 
-/// `tessera inspect` and `tessera convert` on real model files, run as a user runs them.
-@Suite("tessera inspect and convert")
+/// `tessera inspect`, `tessera run` and `tessera convert` on real model files, run as a user runs them.
+@Suite("tessera inspect, run and convert")
 struct ModelFileCommandTests {
     let tessera = TestSupport.productsDirectory.appendingPathComponent("tessera").path
     static let iris = TestSupport.root.appendingPathComponent("demo/iris/iris-mlp.onnx").path
@@ -46,5 +46,36 @@ struct ModelFileCommandTests {
         let unknown = try TestSupport.run(tessera, ["convert", Self.iris, folder.appendingPathComponent("x.bin").path])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("give --to"))
+    }
+
+    @Test("run takes JSON or .npy inputs and prints the outputs; scikit-learn's label for a setosa is 0")
+    func run() throws {
+        let json = try TestSupport.run(tessera, ["run", Self.iris, "--input", "features=[[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let outputs = try #require(object["outputs"] as? [[String: Any]])
+        #expect(outputs.first { $0["name"] as? String == "label" }?["data"] as? [Double] == [0, 2])
+
+        // A .npy file as NumPy writes it: magic, version 1.0, header length, dict header padded to 64 bytes, data.
+        let folder = try TestSupport.temporaryDirectory("tessera-run")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4), }"
+        header += String(repeating: " ", count: 64 - (10 + header.utf8.count + 1) % 64) + "\n"
+        var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+        npy.append(contentsOf: Array(header.utf8))
+        for value: Float in [6.7, 3.0, 5.2, 2.3] { withUnsafeBytes(of: value) { npy.append(contentsOf: $0) } }
+        let file = folder.appendingPathComponent("features.npy")
+        try npy.write(to: file)
+        let fromFile = try TestSupport.run(tessera, ["run", Self.iris, "--input", "features=@\(file.path)"])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        #expect(fromFile.stdout.contains("\"label\""))
+        let labels = try #require(try JSONSerialization.jsonObject(with: Data(fromFile.stdout.utf8)) as? [String: Any])
+        #expect((labels["outputs"] as? [[String: Any]])?.last?["data"] as? [Double] == [2])
+
+        let ragged = try TestSupport.run(tessera, ["run", Self.iris, "--input", "features=[[1, 2], [3]]"])
+        #expect(ragged.status != 0)
+        #expect(ragged.stderr.contains("ragged"))
+        let wrongShape = try TestSupport.run(tessera, ["run", Self.iris, "--input", "features=[[1, 2]]"])
+        #expect(wrongShape.stderr.contains("must have shape [-1, 4]"))
     }
 }

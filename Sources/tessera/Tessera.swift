@@ -32,7 +32,7 @@ struct Tessera: AsyncParsableCommand {
             ModelsCommand.self, RegisterCommand.self, VersionsCommand.self, DiffCommand.self, AliasCommand.self,
             TagCommand.self, DeployCommand.self, RollbackCommand.self, PromoteCommand.self, AbortCommand.self,
             StatusCommand.self, AuditCommand.self, ExportCommand.self,
-            StoreCommand.self, InspectCommand.self, RunCommand.self, ConvertCommand.self, PluginsCommand.self, ConfigCommand.self,
+            StoreCommand.self, InspectCommand.self, RunCommand.self, EmbedCommand.self, ConvertCommand.self, PluginsCommand.self, ConfigCommand.self,
             VersionCommand.self,
         ]
     )

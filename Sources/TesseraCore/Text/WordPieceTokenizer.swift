@@ -10,7 +10,7 @@ public struct WordPieceTokenizer: Sendable {
     private let specialTokens: SpecialTokenMatcher
     private let clsID: Int32
     private let sepID: Int32
-    private let padID: Int32
+    let padID: Int32
 
     /// Loads a vocab.txt (one token per line, id = line index).
     public init(vocabulary: URL, options: Options = .init()) throws(TokenizerError) {

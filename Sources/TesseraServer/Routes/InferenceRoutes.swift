@@ -67,6 +67,7 @@ struct InferenceRoutes {
         var request = request
         let body = try await request.collectBody(upTo: state.maxRequestBytes)
         let (decoded, payloads) = try InferenceCodec.decodeRequest(body, headerLength: headerLength)
+        if target.text != nil { return try await embed(decoded, payloads, target: target) }
         var tensors: [String: Tensor] = [:]
         for (name, payload) in payloads {
             switch payload {
@@ -98,6 +99,33 @@ struct InferenceRoutes {
                                               outputs: names.map { ($0, outputs[$0]!) }, binary: binary)
     }
 
+    /// A text model's request: one BYTES input of UTF-8 strings, answered with their embeddings.
+    private func embed(_ request: InferenceRequest, _ payloads: [String: InferenceCodec.Payload],
+                       target: LoadedVersion) async throws -> Response {
+        guard payloads.count == 1, let (name, payload) = payloads.first, case .strings(let strings, let shape) = payload else {
+            throw InferenceError.badRequest("\(target.label) is a text model: send one BYTES input '\(LoadedVersion.textInput)' of UTF-8 strings")
+        }
+        guard shape.count == 1 || (shape.count == 2 && shape[1] == 1) else {
+            throw InferenceError.badRequest("\(target.label): input '\(name)' must have shape [n] (or [n, 1]), not \(shape)")
+        }
+        var texts: [String] = []
+        for data in strings {
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw InferenceError.badRequest("\(target.label): input '\(name)' element \(texts.count) is not UTF-8 text")
+            }
+            texts.append(text)
+        }
+        guard !texts.isEmpty else { throw InferenceError.badRequest("\(target.label): input '\(name)' holds no text") }
+        for output in request.outputs ?? [] where output.name != LoadedVersion.embeddingOutput {
+            throw InferenceError.badRequest("\(target.label) has no output '\(output.name)'; its output is '\(LoadedVersion.embeddingOutput)'")
+        }
+        let embedding = try await target.embed(texts)
+        let binary = request.outputs?.first?.wantsBinary ?? request.parameters?["binary_data_output"]?.boolValue ?? false
+        return try InferenceResponse.response(model: target.model, version: target.version, id: request.id,
+                                              outputs: [(LoadedVersion.embeddingOutput, embedding)],
+                                              binary: binary ? [LoadedVersion.embeddingOutput] : [])
+    }
+
     /// The outputs to return, in order: those asked for, or all in the model's order.
     private func requestedOutputs(_ request: InferenceRequest, _ target: LoadedVersion) throws -> [String] {
         let available = target.outputs.map(\.name)
@@ -113,8 +141,8 @@ struct InferenceRoutes {
             name: version.model,
             versions: state.serving.loadedVersions(of: version.model).map { String($0.version) },
             platform: "tessera_\(version.format)",
-            inputs: version.inputs.map { TensorMetadata(name: $0.name, datatype: $0.dtype.name, shape: $0.shape) },
-            outputs: version.outputs.map { TensorMetadata(name: $0.name, datatype: $0.dtype.name, shape: $0.shape) })
+            inputs: version.publicInputs.map { TensorMetadata(name: $0.name, datatype: $0.datatype, shape: $0.shape) },
+            outputs: version.publicOutputs.map { TensorMetadata(name: $0.name, datatype: $0.datatype, shape: $0.shape) })
     }
 
     private func ready(_ context: some RequestContext, versionParameter: Bool) throws -> Response {

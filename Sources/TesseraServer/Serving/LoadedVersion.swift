@@ -18,9 +18,12 @@ final class LoadedVersion: Sendable {
     let loadedAt: Date
     /// Comparisons made while this version ran as a shadow.
     let shadowStats = ShadowStats()
+    /// For text encoders served from a folder with a tokenizer: BYTES text in, embeddings out.
+    let text: TextEmbedder?
 
     init(model: String, version: Int, format: String, executor: Executor, options: BatchScheduler.Options,
-         recorder: RequestRecorder? = nil) {
+         recorder: RequestRecorder? = nil, text: TextEmbedder? = nil) {
+        self.text = text
         self.model = model
         self.version = version
         self.format = format
@@ -41,6 +44,32 @@ final class LoadedVersion: Sendable {
     }
 
     var label: String { "\(model):\(version)" }
+
+    /// The name of a text model's one input and output.
+    static let textInput = "text", embeddingOutput = "embedding"
+
+    /// What clients send and get back: the graph's values, or for a text model its BYTES input
+    /// and embedding output.
+    var publicInputs: [(name: String, datatype: String, shape: [Int])] {
+        if text != nil { return [(Self.textInput, "BYTES", [-1])] }
+        return inputs.map { ($0.name, $0.dtype.name, $0.shape) }
+    }
+
+    var publicOutputs: [(name: String, datatype: String, shape: [Int])] {
+        if text != nil { return [(Self.embeddingOutput, "FP32", [-1, outputs.first?.shape.last ?? -1])] }
+        return outputs.map { ($0.name, $0.dtype.name, $0.shape) }
+    }
+
+    /// Embeds `texts`: tokenized, run through the encoder (batched with other requests), pooled.
+    func embed(_ texts: [String]) async throws -> Tensor {
+        guard let text else { throw InferenceError.badRequest("\(label) is not a text model; it takes \(inputs.map(\.name).joined(separator: ", "))") }
+        let tensors = try text.inputs(for: texts)
+        let outputs = try await infer(tensors)
+        guard let hidden = outputs["last_hidden_state"] ?? outputs[self.outputs.first?.name ?? ""] else {
+            throw EngineError(.invalidGraph, "\(label) has no last_hidden_state output to pool")
+        }
+        return try TextEmbedder.meanPool(hidden: hidden, mask: tensors["attention_mask"]!)
+    }
 
     /// Checks the inputs against the model, then queues them. Wrong names, types or shapes are
     /// 400s that name the input and say what the model takes.

@@ -271,8 +271,14 @@ public final class ModelServing: Sendable {
         let record = try store.registry.resolve(.number(model: key.model, version: key.version))
         let graph = try store.loadGraph(record, host: plugins)
         let executor = try Executor(graph: graph)
+        // A folder with a tokenizer next to an encoder taking input_ids is served as text in, embeddings out.
+        var text: TextEmbedder?
+        let path = try store.localPath(of: record)
+        if record.artifactKind == "directory", TextEmbedder.canRead(path), graph.inputs.contains(where: { $0.name == "input_ids" }) {
+            text = try TextEmbedder(folder: path)
+        }
         let loaded = LoadedVersion(model: key.model, version: key.version, format: record.format, executor: executor,
-                                   options: options.scheduler, recorder: recorder)
+                                   options: options.scheduler, recorder: recorder, text: text)
         do {
             try loaded.warmUp()
         } catch {

@@ -20,6 +20,8 @@ public enum TesseraServer {
         router.add(middleware: ErrorMiddleware(logger: logger))
         HealthRoutes(state: state).register(on: router)
         MetricsRoutes(state: state).register(on: router)
+        let repository = router.group("v2/repository").add(middleware: TokenAuthMiddleware(token: state.managementToken, api: .management))
+        RepositoryRoutes(state: state).register(on: repository)
         let inference = router.group("v2").add(middleware: TokenAuthMiddleware(token: state.inferenceToken, api: .inference))
         InferenceRoutes(state: state).register(on: inference)
         let management = router.group("v1").add(middleware: TokenAuthMiddleware(token: state.managementToken, api: .management))

@@ -240,4 +240,47 @@ struct InferenceRoutesTests {
             }
         }
     }
+
+    @Test("the repository extension lists models with their state, and unload/load take a model out of and back into service")
+    func repository() async throws {
+        try await withServer { client, state in
+            let index = { @Sendable () async throws -> [[String: Any]] in
+                try await client.execute(uri: "/v2/repository/index", method: .post, headers: Self.management) { response throws in
+                    #expect(response.status == .ok)
+                    return try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                }
+            }
+            try await client.execute(uri: "/v2/repository/index", method: .post) { response throws in
+                #expect(response.status == .unauthorized, "the repository API needs the management token")
+            }
+            var entries = try await index()
+            #expect(entries.count == 1)
+            #expect(entries[0]["name"] as? String == "iris")
+            #expect(entries[0]["state"] as? String == "READY")
+            #expect(entries[0]["version"] as? String == "1")
+
+            try await client.execute(uri: "/v2/repository/models/iris/unload", method: .post, headers: Self.management) { response throws in
+                #expect(response.status == .ok)
+            }
+            try await state.serving.sync()  // a periodic sync must not bring it back
+            try await client.execute(uri: "/v2/models/iris/infer", method: .post, headers: Self.json,
+                                     body: try Self.inferBody([[1, 2, 3, 4]])) { response throws in
+                #expect(response.status == .notFound)
+            }
+            entries = try await index()
+            #expect(entries[0]["state"] as? String == "UNAVAILABLE")
+            #expect((entries[0]["reason"] as? String)?.contains("load serves it again") == true)
+
+            try await client.execute(uri: "/v2/repository/models/iris/load", method: .post, headers: Self.management) { response throws in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v2/models/iris/infer", method: .post, headers: Self.json,
+                                     body: try Self.inferBody([[1, 2, 3, 4]])) { response throws in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v2/repository/models/tulip/load", method: .post, headers: Self.management) { response throws in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
 }

@@ -48,6 +48,8 @@ public final class ModelServing: Sendable {
         var problems: [String: String] = [:]
         /// Whether every deployment has been looked at once since start.
         var synced = false
+        /// Models taken out of service through the repository API; syncs leave them unrouted.
+        var unloaded: Set<String> = []
     }
 
     let store: ModelStore?
@@ -144,15 +146,26 @@ public final class ModelServing: Sendable {
         try await Blocking.run { [self] in try syncLock.withLock { try syncNow(model: model) } }
     }
 
-    /// Takes a model out of service (its versions stay loaded for the grace period).
-    func unroute(_ model: String) {
+    /// Takes a model out of service until `reload` (its versions stay loaded for the grace
+    /// period, so a reload soon after is instant).
+    func unload(_ model: String) {
         table.withLock { table in
+            table.unloaded.insert(model)
             if let route = table.routes.removeValue(forKey: model) {
                 for version in route.versions { table.retiredAt[Key(model: model, version: version.version)] = .now }
             }
             table.problems[model] = nil
         }
     }
+
+    /// Puts a model taken out with `unload` back into service, as its deployment says.
+    func reload(_ model: String) async throws {
+        table.withLock { _ = $0.unloaded.remove(model) }
+        try await sync(model: model)
+    }
+
+    /// Whether `model` was taken out of service through the repository API.
+    func isUnloaded(_ model: String) -> Bool { table.withLock { $0.unloaded.contains(model) } }
 
     /// Hands the finished requests collected so far to the monitor plugins.
     public func flushRecords() { recorder.flush() }
@@ -189,7 +202,7 @@ public final class ModelServing: Sendable {
         let names = try model.map { [$0] } ?? store.registry.models().map(\.name)
         var deployed: Set<String> = []
         for name in names {
-            guard let deployment = try store.registry.deployment(of: name) else { continue }
+            guard let deployment = try store.registry.deployment(of: name), !isUnloaded(name) else { continue }
             deployed.insert(name)
             apply(deployment)
         }

@@ -21,6 +21,9 @@ struct Tesserad: AsyncParsableCommand {
             <store>/management-token (mode 0600); TESSERA_MANAGEMENT_TOKEN overrides it. \
             Inference (/v2) is open unless TESSERA_INFERENCE_TOKEN is set.
 
+            SIGTERM (or SIGINT) drains in-flight requests, then exits. SIGHUP re-reads --config: \
+            new plugins are loaded; changes that need a restart are logged and not applied.
+
             On first start with an empty store, tesserad registers and deploys a small demo \
             model, `iris` (an iris species classifier), unless --no-demo is given.
             """,
@@ -49,12 +52,14 @@ struct Tesserad: AsyncParsableCommand {
         } catch {
             throw ValidationError("the configuration has problems:\n\(error)")
         }
+        var listenOverride: (host: String, port: Int)?
         if let listen {
             guard let (host, port) = ConfigLoader.hostAndPort(listen) else {
                 throw ValidationError("--listen '\(listen)' is not HOST:PORT, e.g. 127.0.0.1:8080")
             }
             settings.host = host
             settings.port = port
+            listenOverride = (host, port)
         }
         let logger = Self.makeLogger(level: settings.logLevel)
 
@@ -82,6 +87,10 @@ struct Tesserad: AsyncParsableCommand {
         Events(host: plugins, logger: logger).send(type: "daemon.started",
             message: "tesserad \(TesseraCore.version) listening on \(settings.host):\(settings.port)")
 
+        var running = settings
+        running.plugins = specs
+        let reloader = ConfigReloader(running: running, host: plugins, overrideListen: listenOverride, logger: logger)
+        reloader.start()
         if !noDemo { DemoModel.installIfEmpty(store: models, plugins: plugins, logger: logger) }
         let inferenceToken = ProcessInfo.processInfo.environment["TESSERA_INFERENCE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let state = ServerState(plugins: plugins, store: models, managementToken: token, inferenceToken: inferenceToken)

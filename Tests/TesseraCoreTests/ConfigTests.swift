@@ -102,4 +102,39 @@ struct ConfigTests {
     func settingValues(text: String, value: SettingValue) {
         #expect(SettingValue(parsing: text) == value)
     }
+
+    @Test("a reload loads added plugins and refuses removed or changed ones, listen, store and log level")
+    func reloadPlan() throws {
+        let old = try ConfigLoader.parse("""
+            [server]
+            listen = "127.0.0.1:8080"
+            [[plugins]]
+            name = "latency-slo"
+            [plugins.settings]
+            p99_ms = 25
+            [[plugins]]
+            name = "prometheus"
+            """, file: "old.toml")
+        let same = ConfigReload(running: old, new: old)
+        #expect(same.pluginsToLoad.isEmpty && same.refused.isEmpty)
+
+        let new = try ConfigLoader.parse("""
+            [server]
+            listen = "0.0.0.0:9090"
+            [log]
+            level = "debug"
+            [[plugins]]
+            name = "latency-slo"
+            [plugins.settings]
+            p99_ms = 40
+            [[plugins]]
+            name = "jsonl-events"
+            """, file: "new.toml")
+        let plan = ConfigReload(running: old, new: new)
+        #expect(plan.pluginsToLoad.map(\.source.description) == ["jsonl-events"])
+        #expect(plan.refused.contains { $0.contains("'latency-slo' changed") })
+        #expect(plan.refused.contains { $0.contains("'prometheus' was removed") })
+        #expect(plan.refused.contains { $0.contains("server.listen") })
+        #expect(plan.refused.contains { $0.contains("log.level") })
+    }
 }

@@ -101,11 +101,26 @@ struct DaemonTests {
         let offline = try TestSupport.run(tessera, ["versions", "remote", "--json", "--store", store])
         #expect((try JSONSerialization.jsonObject(with: Data(offline.stdout.utf8)) as? [Any])?.count == 1)
 
+        // SIGHUP: a new plugin is loaded live; a changed setting is refused and logged.
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "p99_ms = 25", with: "p99_ms = 30") + "\n[[plugins]]\nname = \"prune-magnitude\"\n"
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        var reloaded = false
+        for _ in 0..<100 where !reloaded {
+            let listed = try TestSupport.run(tessera, ["plugins", "list", "--url", url, "--store", store])
+            reloaded = listed.stdout.split(separator: "\n").contains { $0.hasPrefix("prune-magnitude") && $0.contains("active") }
+            if !reloaded { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(reloaded, "SIGHUP did not load the added plugin")
+        #expect(process.isRunning, "SIGHUP must not end the daemon")
+
         process.terminate()  // SIGTERM
         process.waitUntilExit()
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 0, "\(log)")
         #expect(log.contains("tesserad stopped"))
+        #expect(log.contains("not applied: plugin 'latency-slo' changed"), "\(log)")
 
         let events = try String(contentsOfFile: folder.appendingPathComponent("events.jsonl").path, encoding: .utf8)
         let first = try #require(events.split(separator: "\n").first)

@@ -37,7 +37,7 @@ struct ConvertCommand: ParsableCommand {
         let copy = try target.load(output)
         print("wrote \(output) (\(target.name), \(formatBytes(InspectCommand.size(of: URL(fileURLWithPath: output))))) from \(input) (\(source.format.name))")
 
-        let comparison = try GraphComparison(source.graph, copy)
+        let comparison = try GraphComparison(source.graph, copy, customOperators: host.customOperators)
         print(comparison.summary)
         if comparison.maxAbsDiff > tolerance || !comparison.problems.isEmpty {
             throw ExitCode(1)
@@ -68,11 +68,11 @@ struct GraphComparison {
     var lines: [String] = []
     var problems: [String] = []
 
-    init(_ a: Graph, _ b: Graph) throws {
+    init(_ a: Graph, _ b: Graph, customOperators: [String: CustomOperator] = [:]) throws {
         if a.nodes.isEmpty || b.nodes.isEmpty {
             compareWeights(a, b)
         } else {
-            try compareOutputs(a, b)
+            try compareOutputs(a, b, customOperators)
         }
     }
 
@@ -102,10 +102,10 @@ struct GraphComparison {
         lines.append("weights: \(compared) of \(a.initializers.count) tensors compared")
     }
 
-    private mutating func compareOutputs(_ a: Graph, _ b: Graph) throws {
+    private mutating func compareOutputs(_ a: Graph, _ b: Graph, _ custom: [String: CustomOperator]) throws {
         let inputs = try Self.sampleInputs(a.inputs)
-        let left = try Executor(graph: a).run(inputs)
-        let right = try Executor(graph: b).run(inputs)
+        let left = try Executor(graph: a, customOperators: custom).run(inputs)
+        let right = try Executor(graph: b, customOperators: custom).run(inputs)
         for info in a.outputs {
             guard let x = left[info.name], let y = right[info.name] else {
                 problems.append("output '\(info.name)' is missing from the copy")

@@ -38,7 +38,7 @@ struct EmbedCommand: ParsableCommand {
         defer { host.shutdown() }
         let detection = try model.load(folder, host: host)
         let embedder = try TextEmbedder(folder: url)
-        let executor = try Executor(graph: detection.graph)
+        let executor = try Executor(graph: detection.graph, customOperators: host.customOperators)
         let inputs = try embedder.inputs(for: texts)
         let outputs = try executor.run(inputs)
         guard let hidden = outputs["last_hidden_state"] ?? executor.outputs.first.flatMap({ outputs[$0.name] }) else {

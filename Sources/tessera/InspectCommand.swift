@@ -46,7 +46,7 @@ struct InspectCommand: ParsableCommand {
         for initializer in graph.initializers { types[initializer.tensor.dtype.name, default: 0] += initializer.tensor.elementCount }
         var problem: String?
         if !graph.nodes.isEmpty {
-            do { _ = try Executor(graph: graph) } catch { problem = error.message }
+            do { _ = try Executor(graph: graph, customOperators: host.customOperators) } catch { problem = error.message }
         }
         let report = Report(
             format: detection.format.name,

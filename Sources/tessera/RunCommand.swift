@@ -34,7 +34,7 @@ struct RunCommand: ParsableCommand {
         let detection = try model.load(path, host: host)
         let executor: Executor
         do {
-            executor = try Executor(graph: detection.graph)
+            executor = try Executor(graph: detection.graph, customOperators: host.customOperators)
         } catch {
             throw ValidationError("the engine cannot run \(path): \(error.message)")
         }

@@ -17,7 +17,7 @@ struct Tesserad: AsyncParsableCommand {
             127.0.0.1:8080, keeps its store in ./.tessera and loads every bundled plugin. \
             Print that configuration with `tessera config default`.
 
-            The management API (/v1) needs a bearer token. On first start tesserad writes one to \
+            The management API (/v1 and the repository extension /v2/repository) needs a bearer token. On first start tesserad writes one to \
             <store>/management-token (mode 0600); TESSERA_MANAGEMENT_TOKEN overrides it. \
             Inference (/v2) is open unless TESSERA_INFERENCE_TOKEN is set.
 

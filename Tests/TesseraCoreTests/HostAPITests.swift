@@ -108,4 +108,35 @@ struct HostAPITests {
         }
         #expect(data == [2, -4, 7])
     }
+
+    @Test("a graph using a plugin's op runs it: output 0 starts as input 0, the float attribute binds to the f32 argument")
+    func customOperatorInGraph() throws {
+        let (host, _, _) = try loadProbe()
+        defer { host.shutdown() }
+        var graph = Graph()
+        graph.inputs = [ValueInfo(name: "x", dtype: .fp32, shape: [-1, 3])]
+        graph.outputs = [ValueInfo(name: "y", dtype: .fp32, shape: [-1, 3])]
+        graph.nodes = [Node(opType: "ProbeScale", name: "scale", inputs: ["x"], outputs: ["y"],
+                            attributes: [Attribute(name: "factor", value: .float(2.5))])]
+        let executor = try Executor(graph: graph, customOperators: host.customOperators)
+        let y = try executor.run(["x": try Tensor(shape: [2, 3], floats: [1, 2, 3, -4, 0, 0.5])])["y"]
+        #expect(y?.shape == [2, 3])
+        #expect(y?.floats == [2.5, 5, 7.5, -10, 0, 1.25])
+
+        // Without the float attribute the kernel's f32 argument has nothing to bind to.
+        graph.nodes[0].attributes = []
+        #expect(throws: EngineError.self) { _ = try Executor(graph: graph, customOperators: host.customOperators) }
+        do {
+            _ = try Executor(graph: graph, customOperators: host.customOperators)
+        } catch {
+            #expect(error.message.contains("node 'scale'") && error.message.contains("float attribute"), "\(error.message)")
+        }
+        // Without the plugin the op is unknown, and the message says so.
+        do {
+            _ = try Executor(graph: graph)
+            Issue.record("an unknown op was accepted")
+        } catch {
+            #expect(error.code == .unsupportedOperator)
+        }
+    }
 }

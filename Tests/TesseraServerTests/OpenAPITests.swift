@@ -23,6 +23,10 @@ struct OpenAPITests {
         ("POST", "/v2/models/:name/versions/:version/infer"),
         ("GET", "/v2/models/:name/stats"),
         ("GET", "/v2/models/:name/versions/:version/stats"),
+        // RepositoryRoutes (on the /v2/repository group: management token)
+        ("POST", "/v2/repository/index"),
+        ("POST", "/v2/repository/models/:name/load"),
+        ("POST", "/v2/repository/models/:name/unload"),
         // MetricsRoutes (on the router: no authentication)
         ("GET", "/metrics"),
         // PluginRoutes (on the /v1 group: bearer token)
@@ -119,7 +123,7 @@ struct OpenAPITests {
         #expect(extra.isEmpty, "docs/openapi.json documents routes the server does not register: \(extra)")
     }
 
-    @Test("/v1 needs the management token and /v2/models may need the inference token (401/403 documented); the rest is unauthenticated")
+    @Test("/v1 and /v2/repository need the management token and /v2/models may need the inference token (401/403 documented); the rest is unauthenticated")
     func security() throws {
         let document = try Self.document()
         let global = try #require(document["security"] as? [[String: Any]])
@@ -127,7 +131,7 @@ struct OpenAPITests {
         for (name, operation) in try Self.operations(document) {
             let responses = try #require(operation["responses"] as? [String: Any], "\(name) has no responses")
             let path = name.split(separator: " ")[1]
-            if path.hasPrefix("/v1/") {
+            if path.hasPrefix("/v1/") || path.hasPrefix("/v2/repository/") {
                 #expect(operation["security"] == nil, "\(name) must use the global bearer requirement")
                 #expect(responses["401"] != nil, "\(name) does not document 401")
                 #expect(responses["403"] != nil, "\(name) does not document 403")

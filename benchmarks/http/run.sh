@@ -14,6 +14,7 @@
 #   ROUNDS       rounds over the HTTP targets; the best round of each is reported [1]
 #   NO_BUILD=1   skip `swift build` (use the release binaries already built)
 #   GOAL         the tessera/plain requests/s ratio to reach [0.70]
+#   DIAGNOSTICS=0  skip the two diagnostic HTTP rows (JSON coders only; JSON + engine inline)
 # This is a benchmark, not a test: it exits 0 whether or not the goal is met, non-zero only
 # when something could not be set up.
 set -euo pipefail
@@ -102,14 +103,15 @@ grep -q '"probabilities"' "$work/iris-response.json" || die "unexpected iris ans
 plain_port="$(free_port)"
 while [ "$plain_port" = "$tessera_port" ]; do plain_port="$(free_port)"; done
 say "starting http-peers plain on 127.0.0.1:$plain_port"
-"$peers" plain --port "$plain_port" --body-file "$work/iris-response.json" >"$work/plain.log" 2>&1 &
+TESSERA_PLUGIN_PATH="$bin" "$peers" plain --port "$plain_port" --body-file "$work/iris-response.json" \
+    --model "$root/demo/iris/iris-mlp.onnx" >"$work/plain.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$plain_port/health" 30 "${pids[-1]}" plain
 
 # --- wrk runs ---------------------------------------------------------------------------------
 cat >"$work/post.lua" <<EOF
 wrk.method = "POST"
-wrk.body = [[$body]]
+wrk.body = [=[$body]=]   -- level-1 long string: the body itself contains "]]"
 wrk.headers["Content-Type"] = "application/json"
 EOF
 
@@ -141,8 +143,14 @@ say "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency (after ${WARMUP}s wa
 for round in $(seq 1 "$ROUNDS"); do
     measure plain "http://127.0.0.1:$plain_port/plain"
     measure tessera "http://127.0.0.1:$tessera_port/v2/models/iris/infer"
-    measure json "http://127.0.0.1:$plain_port/json"
+    if [ "${DIAGNOSTICS:-1}" != 0 ]; then
+        measure json "http://127.0.0.1:$plain_port/json"
+        measure engine "http://127.0.0.1:$plain_port/engine"
+    fi
 done
+
+# What Tessera's scheduler saw over all its runs (warm-ups included), from its own statistics.
+curl -sf "http://127.0.0.1:$tessera_port/v2/models/iris/stats" >"$work/iris-stats.json" || true
 
 # Stop the servers before the raw loop so it has the cores to itself.
 cleanup_servers() { local pid; for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; pids=(); }
@@ -157,6 +165,9 @@ raw_field() { awk -v t="$1" -v k="$2" '$2 == "threads=" t {for (i = 1; i <= NF; 
 # --- report -----------------------------------------------------------------------------------
 ratio="$(awk -v a="${rps[tessera]}" -v b="${rps[plain]}" 'BEGIN {printf "%.2f", a / b}')"
 verdict="$(awk -v r="$ratio" -v g="$GOAL" 'BEGIN {print (r >= g) ? "PASS" : "FAIL"}')"
+if [ "${errors[plain]}" != 0 ] || [ "${errors[tessera]}" != 0 ]; then
+    verdict="INVALID: some answers were not 2xx or sockets failed (see the errors column)"
+fi
 row() { printf '| %s | %s | %s | %s | %s |\n' "$@"; }
 fmt() { awk -v v="$1" 'BEGIN {printf "%.0f", v}'; }
 
@@ -168,9 +179,22 @@ row "what" "requests/s" "p50 µs" "p99 µs" "errors"
 row "---" "---:" "---:" "---:" "---:"
 row "plain Hummingbird route, fixed body (framework ceiling)" "$(fmt "${rps[plain]}")" "$(fmt "${p50[plain]}")" "$(fmt "${p99[plain]}")" "${errors[plain]}"
 row "Tessera iris inference, POST /v2/models/iris/infer" "$(fmt "${rps[tessera]}")" "$(fmt "${p50[tessera]}")" "$(fmt "${p99[tessera]}")" "${errors[tessera]}"
-row "plain route + JSON decode/encode (diagnostic)" "$(fmt "${rps[json]}")" "$(fmt "${p50[json]}")" "$(fmt "${p99[json]}")" "${errors[json]}"
+if [ "${DIAGNOSTICS:-1}" != 0 ]; then
+    row "diagnostic: plain route + JSON decode/encode" "$(fmt "${rps[json]}")" "$(fmt "${p50[json]}")" "$(fmt "${p99[json]}")" "${errors[json]}"
+    row "diagnostic: plain route + JSON + executor.run inline" "$(fmt "${rps[engine]}")" "$(fmt "${p50[engine]}")" "$(fmt "${p99[engine]}")" "${errors[engine]}"
+fi
 for t in 1 2; do
     row "raw engine, executor.run, $t thread(s) (calls/s)" "$(raw_field "$t" calls_per_s)" "$(raw_field "$t" p50_us)" "$(raw_field "$t" p99_us)" "-"
 done
 echo
+if command -v python3 >/dev/null && [ -s "$work/iris-stats.json" ]; then
+    python3 - "$work/iris-stats.json" <<'PY' || true
+import json, sys
+s = json.load(open(sys.argv[1]))["model_stats"][0]
+i = s["inference_stats"]
+print(f"tessera scheduler (its /stats, warm-ups included): {s['inference_count']} requests in {s['execution_count']} engine runs "
+      f"(mean batch {s['inference_count'] / max(s['execution_count'], 1):.1f}), mean queue wait {i['queue']['ns'] / max(i['queue']['count'], 1) / 1e3:.0f} µs, "
+      f"mean engine run {i['compute_infer']['ns'] / max(i['compute_infer']['count'], 1) / 1e3:.1f} µs")
+PY
+fi
 echo "tessera / plain requests/s = $ratio (goal >= $GOAL): $verdict"

@@ -105,6 +105,9 @@ enum HostAPI {
                 return StatusObject.make(code: TSR_ERR_INVALID_ARGUMENT, message: "register_op_kernel: op_type, symbol and signature must not be NULL")
             }
             let context = PluginContext.from(host)
+            guard !EngineOperators.builtIn.contains(String(cString: opType)) else {
+                return StatusObject.make(code: TSR_ERR_INVALID_ARGUMENT, message: "register_op_kernel: op type '\(String(cString: opType))' is built into the engine; give your op its own name (e.g. prefixed with your plugin's)")
+            }
             guard let library = context.libraryHandle else {
                 return StatusObject.make(code: TSR_ERR_FAILED_PRECONDITION, message: "register_op_kernel: the plugin has no library handle")
             }

@@ -37,8 +37,10 @@ public final class Executor: Sendable {
     /// - Parameters:
     ///   - memoryLimit: the most bytes one run may allocate (default 16 GiB).
     ///   - concurrency: how many idle arenas to keep for concurrent runs (default 8).
-    public init(graph: Graph, memoryLimit: Int = 16 << 30, concurrency: Int = 8) throws(EngineError) {
-        program = try Program(graph: graph)
+    ///   - customOperators: op types the engine does not have, by name (plugins' kernels).
+    public init(graph: Graph, memoryLimit: Int = 16 << 30, concurrency: Int = 8,
+                customOperators: [String: CustomOperator] = [:]) throws(EngineError) {
+        program = try Program(graph: graph, custom: customOperators)
         inputs = graph.inputs
         outputs = graph.outputs
         self.memoryLimit = memoryLimit

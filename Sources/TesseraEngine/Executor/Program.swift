@@ -31,9 +31,9 @@ struct Program: Sendable {
     let outputIDs: [Int]
     let steps: [Step]
 
-    init(graph: Graph) throws(EngineError) {
+    init(graph: Graph, custom: [String: CustomOperator] = [:]) throws(EngineError) {
         let order = try graph.validatedOrder()
-        try Program.checkSupported(graph.nodes)
+        try Program.checkSupported(graph.nodes, custom: custom)
 
         var ids: [String: Int] = [:]
         var names: [String] = []
@@ -57,7 +57,11 @@ struct Program: Sendable {
             let context = KernelContext(node: node, constants: constants)
             let kernel: any Kernel
             do {
-                kernel = try Operators.factories[node.opType]!(context)
+                if let factory = Operators.factories[node.opType] {
+                    kernel = try factory(context)
+                } else {
+                    kernel = try CustomOperatorKernel(context, custom[node.opType]!)
+                }
             } catch {
                 throw EngineError(error.code, "node '\(node.name)' (\(node.opType)): \(error.message)")
             }
@@ -92,12 +96,14 @@ struct Program: Sendable {
     }
 
     /// Refuses the graph if any node's op is unknown, naming the first such node.
-    private static func checkSupported(_ nodes: [Node]) throws(EngineError) {
-        guard let node = nodes.first(where: { Operators.factories[$0.opType] == nil }) else { return }
-        let others = Set(nodes.map(\.opType)).filter { Operators.factories[$0] == nil && $0 != node.opType }.sorted()
+    private static func checkSupported(_ nodes: [Node], custom: [String: CustomOperator]) throws(EngineError) {
+        let known = { (op: String) in Operators.factories[op] != nil || custom[op] != nil }
+        guard let node = nodes.first(where: { !known($0.opType) }) else { return }
+        let others = Set(nodes.map(\.opType)).filter { !known($0) && $0 != node.opType }.sorted()
         let also = others.isEmpty ? "" : " (the graph also uses unsupported \(others.map { "'\($0)'" }.joined(separator: ", ")))"
         throw EngineError(.unsupportedOperator,
-            "node '\(node.name)' uses op '\(node.opType)', which the executor does not support\(also); supported ops: \(Operators.supported.joined(separator: ", "))")
+            "node '\(node.name)' uses op '\(node.opType)', which the executor does not support\(also); supported ops: \(Operators.supported.joined(separator: ", "))"
+                + (custom.isEmpty ? "" : "; ops from plugins: \(custom.keys.sorted().joined(separator: ", "))"))
     }
 }
 

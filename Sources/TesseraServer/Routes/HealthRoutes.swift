@@ -39,7 +39,7 @@ struct HealthRoutes {
                             body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("v2") { _, _ in
-            ServerMetadata(name: TesseraServer.serverName, version: TesseraCore.version, extensions: ["binary_tensor_data", "statistics"])
+            ServerMetadata(name: TesseraServer.serverName, version: TesseraCore.version, extensions: ["binary_tensor_data", "statistics", "model_repository"])
         }
     }
 }

@@ -34,7 +34,7 @@ struct RepositoryRoutes {
             })
         }
         group.post("models/:name/load") { _, context -> HTTPResponse.Status in
-            let name = try context.parameters.require("name")
+            let name = try canonicalName(context)
             guard try state.requireStore().registry.deployment(of: name) != nil else {
                 throw APIError(.notFound, "model '\(name)' has no deployment to load; deploy a version first (tessera deploy \(name):N)")
             }
@@ -43,13 +43,18 @@ struct RepositoryRoutes {
             return .ok
         }
         group.post("models/:name/unload") { _, context -> HTTPResponse.Status in
-            let name = try context.parameters.require("name")
-            guard try state.requireStore().registry.model(name) != nil else {
-                throw APIError(.notFound, "there is no model '\(name)'")
-            }
-            state.serving.unload(name)
+            state.serving.unload(try canonicalName(context))
             return .ok
         }
+    }
+
+    /// The model's name as the registry spells it (lookups there ignore case; serving does not).
+    private func canonicalName(_ context: some RequestContext) throws -> String {
+        let name = try context.parameters.require("name")
+        guard let model = try state.requireStore().registry.model(name) else {
+            throw APIError(.notFound, "there is no model \"\(name)\"")
+        }
+        return model.name
     }
 }
 

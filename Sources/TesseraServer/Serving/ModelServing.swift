@@ -283,7 +283,7 @@ public final class ModelServing: Sendable {
         guard let store else { throw APIError(.serviceUnavailable, "this server has no model store") }
         let record = try store.registry.resolve(.number(model: key.model, version: key.version))
         let graph = try store.loadGraph(record, host: plugins)
-        let executor = try Executor(graph: graph)
+        let executor = try Executor(graph: graph, customOperators: plugins.customOperators)
         // A folder with a tokenizer next to an encoder taking input_ids is served as text in, embeddings out.
         var text: TextEmbedder?
         let path = try store.localPath(of: record)

@@ -142,7 +142,12 @@ typedef struct tsr_host_api {
      * Registers a kernel for a new op type, implemented by a function this plugin exports.
      * `symbol` is looked up in the plugin's own library; `signature` declares its C type as
      * "ret(arg,arg,...)" with the types void, i8, u8, i16, u16, i32, u32, i64, u64, f32, f64
-     * and ptr — e.g. "void(ptr,ptr,i64)". The host calls it through libffi. [main-thread]
+     * and ptr — e.g. "void(ptr,ptr,i64)". The host calls it through libffi. A node of the op
+     * runs it once per inference: output 0 has input 0's type and shape and starts as a copy
+     * of input 0; `ptr` arguments take output 0, input 0, input 1, … in order; the first
+     * integer argument is output 0's element count, later ones the node's int attributes in
+     * order; f32/f64 arguments take its float attributes in order. Op types built into the
+     * engine are refused. [main-thread]
      */
     tsr_status *(*register_op_kernel)(tsr_host *host, const char *op_type, const char *symbol,
                                       const char *signature);

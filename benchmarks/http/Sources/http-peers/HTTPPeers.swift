@@ -1,12 +1,15 @@
 // The peers of Tessera's HTTP benchmark (benchmarks/http/README.md):
 //
-//   http-peers plain --port PORT [--host 127.0.0.1] [--body-file FILE]
+//   http-peers plain --port PORT [--host 127.0.0.1] [--body-file FILE] [--model FILE]
 //       Serves `POST /plain`: reads the request body and answers a fixed JSON body (by default
 //       one shaped like Tessera's iris response; run.sh passes Tessera's real response). No
 //       model, no JSON work: what Hummingbird itself can do on this machine, the ceiling for
-//       any route. Also `POST /json` (diagnostic): the same, but the request is decoded and
-//       the response encoded with Foundation's JSON coders the way Tessera's codec does.
-//       `GET /health` answers 200 once listening.
+//       any route. `GET /health` answers 200 once listening. Two diagnostic routes split
+//       Tessera's path into layers:
+//         POST /json    the same, but the request is decoded and the answer encoded with
+//                       Foundation's JSON coders, as Tessera's codec does (no model);
+//         POST /engine  (with --model) decode, `executor.run` inline in the handler, encode:
+//                       Tessera's path without its scheduler's hand-off to a worker thread.
 //
 //   http-peers raw --model FILE [--seconds 5] [--threads 1,2] [--rows 1]
 //       Loads FILE through the bundled onnx plugin (found through TESSERA_PLUGIN_PATH or next
@@ -83,7 +86,7 @@ enum HTTPPeers {
         } catch let error as Usage {
             FileHandle.standardError.write(Data("""
                 http-peers: \(error)
-                usage: http-peers plain --port PORT [--host 127.0.0.1] [--body-file FILE]
+                usage: http-peers plain --port PORT [--host 127.0.0.1] [--body-file FILE] [--model FILE]
                        http-peers raw --model FILE [--seconds 5] [--threads 1,2] [--rows 1]
 
                 """.utf8))
@@ -113,7 +116,18 @@ enum HTTPPeers {
             let name: String
             let datatype: String
             let shape: [Int]
-            let data: [Float]
+            var floats: [Float] = []
+            var ints: [Int64] = []
+
+            enum CodingKeys: String, CodingKey { case name, datatype, shape, data }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(name, forKey: .name)
+                try container.encode(datatype, forKey: .datatype)
+                try container.encode(shape, forKey: .shape)
+                if datatype == "INT64" { try container.encode(ints, forKey: .data) } else { try container.encode(floats, forKey: .data) }
+            }
         }
         let model_name: String
         let model_version: String
@@ -144,15 +158,43 @@ enum HTTPPeers {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .withoutEscapingSlashes
             let json = try encoder.encode(InferResponse(model_name: "iris", model_version: "1", outputs: [
-                .init(name: "probabilities", datatype: "FP32", shape: [rows, 3], data: [0.9812345, 0.018765432, 1.2345678e-07]),
-                .init(name: "label", datatype: "INT64", shape: [rows], data: [0]),
+                .init(name: "probabilities", datatype: "FP32", shape: [rows, 3], floats: [0.9812345, 0.018765432, 1.2345678e-07]),
+                .init(name: "label", datatype: "INT64", shape: [rows], ints: [0]),
             ]))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        }
+        var plugins: PluginHost?  // kept loaded while the server runs
+        if let model = arguments.values["model"] {
+            let (executor, host) = try loadExecutor(URL(fileURLWithPath: model))
+            plugins = host
+            let inputName = executor.inputs[0].name
+            router.post("engine") { request, _ -> Response in
+                var request = request
+                let bytes = try await request.collectBody(upTo: 1 << 20)
+                let decoded = try JSONDecoder().decode(InferRequest.self, from: Data(bytes.readableBytesView))
+                guard let input = decoded.inputs.first else { return Response(status: .badRequest) }
+                let tensor = try Tensor(shape: input.shape, floats: Array(input.data.joined()))
+                let outputs = try executor.run([inputName: tensor])
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .withoutEscapingSlashes
+                let json = try encoder.encode(InferResponse(model_name: "iris", model_version: "1", outputs: executor.outputs.map { info in
+                    let value = outputs[info.name]!
+                    var output = InferResponse.Output(name: info.name, datatype: value.dtype == .int64 ? "INT64" : "FP32", shape: value.shape)
+                    if value.dtype == .int64 {
+                        output.ints = Array(value.storage.bytes.bindMemory(to: Int64.self))
+                    } else {
+                        output.floats = value.floats
+                    }
+                    return output
+                }))
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+            }
         }
         // The same server name as tesserad, so both answer headers of the same size.
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tessera"))
         print("http-peers plain: listening on \(host):\(port), POST /plain answers \(fixed.readableBytes) bytes")
         try await app.runService()
+        withExtendedLifetime(plugins) { $0?.shutdown() }
     }
 
     // MARK: - raw
@@ -163,20 +205,10 @@ enum HTTPPeers {
         let threadCounts = try arguments.ints("threads", "1,2")
         let rowCounts = try arguments.ints("rows", "1")
 
-        let host = PluginHost(hostName: "http-peers")
-        host.load([PluginSpec(source: .bundled("onnx"))])
+        let (executor, host) = try loadExecutor(model)
         defer { host.shutdown() }
-        guard host.problems.isEmpty else {
-            throw Usage("the bundled onnx plugin did not load (set TESSERA_PLUGIN_PATH to the folder with libtessera-onnx.so): "
-                + host.problems.map { "\($0.name): \($0.reason ?? "")" }.joined(separator: "; "))
-        }
-        let detection = try FormatDetector(host: host).detect(model)
-        let executor = try Executor(graph: detection.graph)
-        guard let input = executor.inputs.first, executor.inputs.count == 1 else {
-            throw Usage("\(model.path): expected a model with one input, like demo/iris/iris-mlp.onnx")
-        }
-        FileHandle.standardError.write(Data(("http-peers raw: \(model.lastPathComponent) via \(detection.format.name), input '\(input.name)' \(input.shape), "
-            + "outputs \(executor.outputs.map(\.name)), \(seconds) s per configuration\n").utf8))
+        let input = executor.inputs[0]
+        FileHandle.standardError.write(Data("http-peers raw: \(seconds) s per configuration\n".utf8))
 
         for rows in rowCounts {
             let tensor = try Tensor(shape: [rows, sampleFeatures.count],
@@ -191,6 +223,24 @@ enum HTTPPeers {
                              result.percentile(0.50) / 1000, result.percentile(0.99) / 1000))
             }
         }
+    }
+
+    /// Loads `model` through the bundled onnx plugin (as Tessera's tests do) and compiles it.
+    static func loadExecutor(_ model: URL) throws -> (Executor, PluginHost) {
+        let host = PluginHost(hostName: "http-peers")
+        host.load([PluginSpec(source: .bundled("onnx"))])
+        guard host.problems.isEmpty else {
+            throw Usage("the bundled onnx plugin did not load (set TESSERA_PLUGIN_PATH to the folder with libtessera-onnx.so): "
+                + host.problems.map { "\($0.name): \($0.reason ?? "")" }.joined(separator: "; "))
+        }
+        let detection = try FormatDetector(host: host).detect(model)
+        let executor = try Executor(graph: detection.graph)
+        guard let input = executor.inputs.first, executor.inputs.count == 1 else {
+            throw Usage("\(model.path): expected a model with one input, like demo/iris/iris-mlp.onnx")
+        }
+        FileHandle.standardError.write(Data(("http-peers: \(model.lastPathComponent) via \(detection.format.name), input '\(input.name)' \(input.shape), "
+            + "outputs \(executor.outputs.map(\.name))\n").utf8))
+        return (executor, host)
     }
 
     struct Measurement {

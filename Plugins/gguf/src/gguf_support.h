@@ -1,0 +1,283 @@
+/*
+ * gguf_support.h — the ggml type table, little-endian reads, half floats, UTF-8 checks and the
+ * reference-counted file mapping. (The error and settings helpers are the shared tsp_* ones
+ * from Plugins/support.)
+ *
+ * Private to gguf.c, which includes it exactly once. It holds static definitions on purpose:
+ * the plugin is one translation unit, so every function is static and the library exports
+ * nothing but tsr_plugin_entry, with or without -fvisibility=hidden.
+ */
+#ifndef TESSERA_GGUF_SUPPORT_H
+#define TESSERA_GGUF_SUPPORT_H
+
+#include <tessera/tessera.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tessera_gguf.h"
+#include "tessera_plugin_support.h"
+
+#define PLUGIN_NAME "gguf"
+
+/** "GGUF" read as a little-endian uint32. */
+#define GGUF_MAGIC 0x46554747u
+
+/** The fixed header: magic, version, tensor count, metadata count. */
+#define GGUF_HEADER_BYTES 24u
+
+/* ------------------------------------------------------------------------------------------ */
+/* ggml tensor types                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/** What load() does with a tensor of a given ggml type. */
+enum ggml_handling {
+    HANDLE_UNSUPPORTED = 0, /**< refused, or skipped with skip_unsupported */
+    HANDLE_VIEW = 1,        /**< handed over as it is, zero-copy */
+    HANDLE_DEQUANT_Q8_0 = 2 /**< dequantized to FP32 into a malloc'ed buffer */
+};
+
+/**
+ * One ggml type (enum ggml_type; the ids and block sizes are gguf-py's GGMLQuantizationType
+ * and GGML_QUANT_SIZES). A tensor of n elements takes n / block_size * type_size bytes, and
+ * its first (innermost) dimension must be a multiple of block_size.
+ */
+typedef struct ggml_type_info {
+    uint32_t id;
+    const char *name;
+    uint32_t block_size; /**< elements per block; 0 for the ids ggml has removed */
+    uint32_t type_size;  /**< bytes per block */
+    enum ggml_handling handling;
+    tsr_dtype dtype;     /**< what the host receives; TSR_DTYPE_INVALID when unsupported */
+} ggml_type_info;
+
+/* Indexed by id. Blocks of the k-quants hold QK_K = 256 elements. */
+static const ggml_type_info k_ggml_types[] = {
+    {0, "F32", 1, 4, HANDLE_VIEW, TSR_DTYPE_FP32},
+    {1, "F16", 1, 2, HANDLE_VIEW, TSR_DTYPE_FP16},
+    {2, "Q4_0", 32, 18, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {3, "Q4_1", 32, 20, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {4, "Q4_2", 0, 0, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {5, "Q4_3", 0, 0, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {6, "Q5_0", 32, 22, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {7, "Q5_1", 32, 24, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {8, "Q8_0", 32, 34, HANDLE_DEQUANT_Q8_0, TSR_DTYPE_FP32},
+    {9, "Q8_1", 32, 40, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {10, "Q2_K", 256, 84, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {11, "Q3_K", 256, 110, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {12, "Q4_K", 256, 144, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {13, "Q5_K", 256, 176, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {14, "Q6_K", 256, 210, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {15, "Q8_K", 256, 292, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {16, "IQ2_XXS", 256, 66, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {17, "IQ2_XS", 256, 74, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {18, "IQ3_XXS", 256, 98, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {19, "IQ1_S", 256, 50, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {20, "IQ4_NL", 32, 18, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {21, "IQ3_S", 256, 110, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {22, "IQ2_S", 256, 82, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {23, "IQ4_XS", 256, 136, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {24, "I8", 1, 1, HANDLE_VIEW, TSR_DTYPE_INT8},
+    {25, "I16", 1, 2, HANDLE_VIEW, TSR_DTYPE_INT16},
+    {26, "I32", 1, 4, HANDLE_VIEW, TSR_DTYPE_INT32},
+    {27, "I64", 1, 8, HANDLE_VIEW, TSR_DTYPE_INT64},
+    {28, "F64", 1, 8, HANDLE_VIEW, TSR_DTYPE_FP64},
+    {29, "IQ1_M", 256, 56, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {30, "BF16", 1, 2, HANDLE_VIEW, TSR_DTYPE_BF16},
+    {31, "Q4_0_4_4", 0, 0, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {32, "Q4_0_4_8", 0, 0, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {33, "Q4_0_8_8", 0, 0, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {34, "TQ1_0", 256, 54, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {35, "TQ2_0", 256, 66, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {36, "IQ4_NL_4_4", 0, 0, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {37, "IQ4_NL_4_8", 0, 0, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {38, "IQ4_NL_8_8", 0, 0, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {39, "MXFP4", 32, 17, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {40, "NVFP4", 64, 36, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+    {41, "Q1_0", 128, 18, HANDLE_UNSUPPORTED, TSR_DTYPE_INVALID},
+};
+#define GGML_TYPE_COUNT (sizeof k_ggml_types / sizeof k_ggml_types[0])
+
+#define LOADED_TYPES "F32, F16, BF16, F64, I8, I16, I32 and I64 as they are, and Q8_0 dequantized to F32"
+
+/** The entry for a ggml type id, or NULL when the id is not one this plugin knows. */
+static const ggml_type_info *ggml_type_by_id(uint32_t id)
+{
+    return id < GGML_TYPE_COUNT ? &k_ggml_types[id] : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Metadata value types                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+enum gguf_value_type {
+    GGUF_UINT8 = 0, GGUF_INT8 = 1, GGUF_UINT16 = 2, GGUF_INT16 = 3, GGUF_UINT32 = 4, GGUF_INT32 = 5,
+    GGUF_FLOAT32 = 6, GGUF_BOOL = 7, GGUF_STRING = 8, GGUF_ARRAY = 9, GGUF_UINT64 = 10, GGUF_INT64 = 11,
+    GGUF_FLOAT64 = 12, GGUF_VALUE_TYPE_COUNT = 13
+};
+
+static const char *const k_value_type_names[GGUF_VALUE_TYPE_COUNT] = {
+    "UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "FLOAT32", "BOOL", "STRING", "ARRAY", "UINT64", "INT64", "FLOAT64",
+};
+
+/** Bytes of a scalar value type; 0 for STRING and ARRAY. */
+static const uint8_t k_value_type_sizes[GGUF_VALUE_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+
+static int host_is_little_endian(void)
+{
+    const uint16_t probe = 1;
+    unsigned char first;
+    memcpy(&first, &probe, 1);
+    return first == 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Little-endian reads and half floats                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+static uint16_t read_le16(const unsigned char *bytes)
+{
+    return (uint16_t)(bytes[0] | bytes[1] << 8);
+}
+
+static uint32_t read_le32(const unsigned char *bytes)
+{
+    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
+}
+
+static uint64_t read_le64(const unsigned char *bytes)
+{
+    uint64_t value = 0;
+    for (int i = 7; i >= 0; i--) value = (value << 8) | bytes[i];
+    return value;
+}
+
+/** IEEE 754 binary16 to binary32, exactly (every half is a float). */
+static float half_to_float(uint16_t half)
+{
+    uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
+    uint32_t exponent = (half >> 10) & 0x1Fu;
+    uint32_t mantissa = half & 0x3FFu;
+    uint32_t bits;
+    if (exponent == 0x1F) {
+        bits = sign | 0x7F800000u | (mantissa << 13); /* infinity or NaN */
+    } else if (exponent != 0) {
+        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
+    } else if (mantissa == 0) {
+        bits = sign; /* signed zero */
+    } else {
+        /* subnormal half: normalize it */
+        exponent = 113;
+        while ((mantissa & 0x400u) == 0) {
+            mantissa <<= 1;
+            exponent--;
+        }
+        bits = sign | (exponent << 23) | ((mantissa & 0x3FFu) << 13);
+    }
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* UTF-8                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Length of the valid UTF-8 sequence at s (bounded by end), or 0 when invalid. NUL is invalid here. */
+static size_t utf8_step(const unsigned char *s, const unsigned char *end)
+{
+    size_t left = (size_t)(end - s);
+    unsigned char c = s[0];
+    if (c == 0) return 0;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned char low = c == 0xE0 ? 0xA0 : 0x80, high = c == 0xED ? 0x9F : 0xBF;
+        return left >= 3 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned char low = c == 0xF0 ? 0x90 : 0x80, high = c == 0xF4 ? 0x8F : 0xBF;
+        return left >= 4 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/** Offset of the first byte that is not valid UTF-8 (or is NUL), or `length` when all is fine. */
+static uint64_t utf8_bad_offset(const unsigned char *text, uint64_t length)
+{
+    const unsigned char *at = text, *end = text + length;
+    while (at < end) {
+        size_t step = utf8_step(at, end);
+        if (step == 0) return (uint64_t)(at - text);
+        at += step;
+    }
+    return length;
+}
+
+/**
+ * How many bytes of the valid UTF-8 text[0..length) to show in a message: at most `limit`,
+ * cut at a character boundary.
+ */
+static int shown_length(const unsigned char *text, uint64_t length, uint64_t limit)
+{
+    if (length <= limit) return (int)length;
+    uint64_t cut = limit;
+    while (cut > 0 && (text[cut] & 0xC0) == 0x80) cut--;
+    return (int)cut;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The shared mapping                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * A read-only mapping of a whole file, unmapped when the last reference is released. Tensors
+ * handed to the host zero-copy each hold one reference; the loader holds one while it runs.
+ */
+typedef struct mapping {
+    void *base;
+    size_t size;
+    atomic_size_t references;
+} mapping;
+
+/** tsr_release callback: drops one reference. Self-contained, so it may run after destroy(). [any-thread] */
+static void mapping_release(void *context)
+{
+    mapping *m = context;
+    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
+        munmap(m->base, m->size);
+        free(m);
+    }
+}
+
+static void mapping_retain(mapping *m)
+{
+    atomic_fetch_add_explicit(&m->references, 1, memory_order_relaxed);
+}
+
+/** tsr_release callback for malloc'ed tensor data (dequantized weights). [any-thread] */
+static void free_release(void *context)
+{
+    free(context);
+}
+
+/** Opens `path` read-only without blocking on FIFOs; -1 with errno on failure. */
+static int open_read_only(const char *path)
+{
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+#endif /* TESSERA_GGUF_SUPPORT_H */

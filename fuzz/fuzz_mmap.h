@@ -1,0 +1,26 @@
+/*
+ * fuzz_mmap.h — force-included (-include) into a plugin's translation unit when it is built
+ * for fuzzing: its mmap and munmap become fuzz_mmap and fuzz_munmap (mock_host.c), which copy
+ * the file into a malloc'ed buffer of exactly its size. AddressSanitizer then reports a read
+ * even one byte past the end of the file, and LeakSanitizer a mapping that is never released.
+ * Only read-only, private, whole-file mappings are supported, which is all the plugins use.
+ */
+#ifndef TESSERA_FUZZ_MMAP_H
+#define TESSERA_FUZZ_MMAP_H
+
+/* Included before the plugin's own first line, which defines this too (the same value). */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+void *fuzz_mmap(void *address, size_t length, int protection, int flags, int fd, off_t offset);
+int fuzz_munmap(void *address, size_t length);
+
+#define mmap(address, length, protection, flags, fd, offset) fuzz_mmap(address, length, protection, flags, fd, offset)
+#define munmap(address, length) fuzz_munmap(address, length)
+
+#endif /* TESSERA_FUZZ_MMAP_H */

@@ -16,6 +16,8 @@ let bundledPlugins: [(folder: String, target: String, exclude: [String])] = [
     ("safetensors", "TesseraPluginSafetensors", ["README.md", "fixtures"]),
     ("prune-magnitude", "TesseraPluginPruneMagnitude", ["README.md"]),
     ("onnx", "TesseraPluginONNX", ["README.md", "fixtures"]),
+    ("hf-bert", "TesseraPluginHFBert", ["README.md"]),
+    ("gguf", "TesseraPluginGGUF", ["README.md", "fixtures"]),
 ]
 
 let package = Package(

@@ -63,10 +63,16 @@ build() {
     # The plugin is compiled with fuzz_mmap.h forced in: its mappings become exact-size heap copies.
     "$CC" "${SANITIZE[@]}" "${COMMON[@]}" -fsanitize=fuzzer-no-link -I "$ROOT/Plugins/$name/include" \
         -include "$FUZZ/fuzz_mmap.h" -c "$(plugin_sources "$name")" -o "$out/plugin.o"
-    "$CC" "${SANITIZE[@]}" "${COMMON[@]}" -fsanitize=fuzzer-no-link -c "$ROOT/Plugins/support/src/plugin_support.c" -o "$out/support.o"
+    # The shared helpers get fuzz_mmap.h too: the safetensors reader there maps the files.
+    local support=()
+    for source in "$ROOT"/Plugins/support/src/*.c; do
+        support+=("$out/support-$(basename "$source" .c).o")
+        "$CC" "${SANITIZE[@]}" "${COMMON[@]}" -fsanitize=fuzzer-no-link -include "$FUZZ/fuzz_mmap.h" -c "$source" \
+            -o "${support[-1]}"
+    done
     "$CC" "${SANITIZE[@]}" "${COMMON[@]}" -std=gnu11 -c "$FUZZ/mock_host.c" -o "$out/mock_host.o"
     "$CC" "${SANITIZE[@]}" "${COMMON[@]}" -c "$FUZZ/${name}_fuzz.c" -o "$out/target.o"
-    "$CC" "${SANITIZE[@]}" "${LINKER[@]}" "$out/target.o" "$out/mock_host.o" "$out/plugin.o" "$out/support.o" \
+    "$CC" "${SANITIZE[@]}" "${LINKER[@]}" "$out/target.o" "$out/mock_host.o" "$out/plugin.o" "${support[@]}" \
         -o "$WORK/${name}_fuzz"
     echo "built $WORK/${name}_fuzz"
 }

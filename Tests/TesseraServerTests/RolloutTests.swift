@@ -39,21 +39,23 @@ struct RolloutTests {
     func canaryPromoted() async throws {
         try await IrisServer.run(versions: 2, plugins: [Self.latencySLO(p99: 10_000)]) { client, state in
             let store = try state.requireStore()
+            let started = Date()
             try store.registry.setCanary(model: "iris", version: 2, weight: 25,
-                                         plan: CanaryPlan(steps: [25, 50, 100], windowSeconds: 1), actor: "test")
+                                         plan: CanaryPlan(steps: [25, 50, 100], windowSeconds: 60), actor: "test")
             try await state.serving.sync(model: "iris")
             let controller = CanaryController(state: state, logger: Logger(label: "test"))
-            #expect(try await controller.tick().isEmpty, "the first window has not passed yet")
+            #expect(try await controller.tick(now: started).isEmpty, "the first window has not passed yet")
 
             #expect(try await Self.traffic(client, count: 40).contains("2"))
             state.serving.flushRecords()
-            let later = Date().addingTimeInterval(5)
+            // The controller is given the time, so the test does not depend on how long it ran.
+            let later = Date().addingTimeInterval(120)
             #expect(try await controller.tick(now: later) == ["iris": .advanced(to: 50)])
             #expect(try store.registry.deployment(of: "iris")?.canary?.weight == 50)
 
             _ = try await Self.traffic(client, count: 40)
             state.serving.flushRecords()
-            #expect(try await controller.tick(now: later.addingTimeInterval(5)) == ["iris": .promoted])
+            #expect(try await controller.tick(now: later.addingTimeInterval(120)) == ["iris": .promoted])
             let deployment = try #require(try store.registry.deployment(of: "iris"))
             #expect(deployment.primary == 2)
             #expect(deployment.canary == nil)
@@ -69,11 +71,11 @@ struct RolloutTests {
         try await IrisServer.run(versions: 2, plugins: [Self.latencySLO(p99: 0.000_001)]) { client, state in
             let store = try state.requireStore()
             try store.registry.setCanary(model: "iris", version: 2, weight: 50,
-                                         plan: CanaryPlan(steps: [50, 100], windowSeconds: 1), actor: "test")
+                                         plan: CanaryPlan(steps: [50, 100], windowSeconds: 60), actor: "test")
             try await state.serving.sync(model: "iris")
             _ = try await Self.traffic(client, count: 40)
             state.serving.flushRecords()
-            let decisions = try await CanaryController(state: state, logger: Logger(label: "test")).tick(now: Date().addingTimeInterval(5))
+            let decisions = try await CanaryController(state: state, logger: Logger(label: "test")).tick(now: Date().addingTimeInterval(120))
             guard case .aborted(let reason)? = decisions["iris"] else {
                 Issue.record("expected an abort, got \(decisions)")
                 return
@@ -91,8 +93,8 @@ struct RolloutTests {
         try await IrisServer.run(versions: 2, plugins: [Self.latencySLO(p99: 10_000)]) { _, state in
             let store = try state.requireStore()
             try store.registry.setCanary(model: "iris", version: 2, weight: 10,
-                                         plan: CanaryPlan(steps: [10, 100], windowSeconds: 1), actor: "test")
-            let decisions = try await CanaryController(state: state, logger: Logger(label: "test")).tick(now: Date().addingTimeInterval(5))
+                                         plan: CanaryPlan(steps: [10, 100], windowSeconds: 60), actor: "test")
+            let decisions = try await CanaryController(state: state, logger: Logger(label: "test")).tick(now: Date().addingTimeInterval(120))
             guard case .paused(let reason)? = decisions["iris"] else {
                 Issue.record("expected a pause, got \(decisions)")
                 return

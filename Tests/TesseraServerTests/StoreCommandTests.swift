@@ -81,7 +81,7 @@ struct StoreCommandTests {
             (["register", "../evil", Self.fixture.path], "the model name \"../evil\""),
             (["register", "m", folder.appendingPathComponent("missing.bin").path], "no file or folder at"),
             (["register", "m", TestSupport.root.appendingPathComponent("README.md").path], "no format plugin recognizes"),
-            (["register", "m", Self.fixture.path, "--format", "gguf"], "no format plugin named 'gguf'"),
+            (["register", "m", Self.fixture.path, "--format", "tflite"], "no format plugin named 'tflite'"),
             (["register", "m", Self.fixture.path, "--format", "onnx"], "not ONNX"),
         ]
         for (arguments, message) in cases {
@@ -163,7 +163,12 @@ struct StoreCommandTests {
         let folder = try TestSupport.temporaryDirectory("tessera-crash")
         let store = folder.appendingPathComponent("store")
         var generator = SystemRandomNumberGenerator()
-        var completed = 0
+        // One version registered normally first, so the store exists however early (on a busy
+        // machine) every later process is killed.
+        let seed = folder.appendingPathComponent("seed.safetensors")
+        try Self.safetensors(size: 16, fill: 7, at: seed)
+        #expect(try run(["register", "crash", seed.path], store: store).status == 0)
+        var completed = 1
         for round in 0..<20 {
             let file = folder.appendingPathComponent("m\(round).safetensors")
             try Self.safetensors(size: 4 << 20, fill: UInt8(round), at: file)

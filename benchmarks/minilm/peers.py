@@ -211,6 +211,9 @@ def run_pytorch(args, sentences, golden):
               note="sentence-transformers " + sentence_transformers.__version__ + ", numpy " + np.__version__))
     metric(system, "load_ms", load_ms, "ms")
     normalizes = any(type(m).__name__ == "Normalize" for m in model)
+    # sentence-transformers 6 renamed tokenize to preprocess (tokenize warns).
+    preprocess = getattr(model, "preprocess", None) or model.tokenize
+    names = ("input_ids", "attention_mask", "token_type_ids")
 
     def embed(texts, limit):
         model.max_seq_length = limit
@@ -219,7 +222,7 @@ def run_pytorch(args, sentences, golden):
 
     def model_only(texts, limit):
         model.max_seq_length = limit
-        features = model.tokenize(texts)
+        features = {k: v for k, v in preprocess(texts).items() if k in names}
         transformer = model[0].auto_model
 
         def run():
@@ -229,7 +232,7 @@ def run_pytorch(args, sentences, golden):
 
     def ids_of(texts, limit):
         model.max_seq_length = limit
-        return model.tokenize(texts)["input_ids"].tolist()
+        return preprocess(texts)["input_ids"].tolist()
 
     tokenizer = model.tokenizer
     count = lambda text: len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])

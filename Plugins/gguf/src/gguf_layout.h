@@ -119,6 +119,7 @@ static int compare_tensor_offsets(const void *a, const void *b)
  */
 static int check_layout(gguf_cursor *c, gguf_tensor *tensors, uint64_t count, uint64_t alignment, uint64_t data_size)
 {
+    if (count == 0 || tensors == NULL) return 1;
     for (uint64_t i = 0; i < count; i++) {
         if (!check_tensor(c, &tensors[i], alignment, data_size)) return 0;
     }

@@ -9,7 +9,8 @@
  * mapping (no copy); the mapping is reference-counted and unmapped when the host releases the
  * last tensor. The header is parsed by a small strict parser written for this schema, and the
  * whole layout is validated before anything reaches the host: a hostile file gets a
- * TSR_ERR_CORRUPT_DATA naming what is wrong and where.
+ * TSR_ERR_CORRUPT_DATA naming what is wrong and where. Parser, checks and mapping live in
+ * Plugins/support (tessera_plugin_safetensors.h), shared with the hf-bert plugin.
  *
  * save() writes every initializer, sorted by name, to "<path>.tmp-<pid>", fsyncs it and
  * renames it over the destination.
@@ -27,41 +28,18 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "tessera_safetensors.h"
 
-#include "st_support.h" /* dtypes, UTF-8, little-endian integers */
-#include "st_header.h"  /* the JSON header parser */
-#include "st_layout.h"  /* checks that the tensors tile the data section */
+#include "st_support.h" /* constants; the shared safetensors reader (Plugins/support) */
 #include "st_writer.h"  /* save() */
 
-/* ------------------------------------------------------------------------------------------ */
-/* The shared mapping                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-/** A read-only mapping of a whole file, unmapped when the last reference is released. */
-typedef struct mapping {
-    void *base;
-    size_t size;
-    atomic_size_t references;
-} mapping;
-
-/** tsr_release callback: drops one reference. [any-thread] */
-static void mapping_release(void *context)
-{
-    mapping *m = context;
-    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
-        munmap(m->base, m->size);
-        free(m);
-    }
-}
+_Static_assert(TESSERA_SAFETENSORS_MAX_HEADER == TSP_ST_MAX_HEADER, "the header limit is the shared reader's");
 
 /* ------------------------------------------------------------------------------------------ */
 /* Instance                                                                                   */
@@ -91,7 +69,7 @@ static tsr_status *safetensors_create(const tsr_host_api *api, tsr_host *host, v
 static tsr_status *safetensors_activate(void *instance)
 {
     safetensors *self = instance;
-    if (!host_is_little_endian()) {
+    if (!tsp_host_is_little_endian()) {
         return self->api->status_create(TSR_ERR_UNSUPPORTED,
                                         PLUGIN_NAME ": safetensors data is little-endian and this plugin does not byte-swap; "
                                         "it cannot run on a big-endian machine");
@@ -117,16 +95,6 @@ static int has_extension(const char *path)
     return 1;
 }
 
-/** Opens `path` read-only without blocking on FIFOs; -1 with errno on failure. */
-static int open_read_only(const char *path)
-{
-    int fd;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
-    return fd;
-}
-
 static tsr_status *safetensors_probe(void *instance, const char *path, float *confidence)
 {
     safetensors *self = instance;
@@ -135,14 +103,14 @@ static tsr_status *safetensors_probe(void *instance, const char *path, float *co
     }
     *confidence = 0.0f;
     if (path == NULL) return NULL;
-    int fd = open_read_only(path);
+    int fd = tsp_open_read_only(path);
     if (fd < 0) return NULL;
     struct stat info;
     unsigned char start[9];
     float score = 0.0f;
     if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
         if (info.st_size >= (off_t)sizeof start && pread(fd, start, sizeof start, 0) == (ssize_t)sizeof start) {
-            uint64_t header_length = read_le64(start);
+            uint64_t header_length = tsp_read_le64(start);
             if (header_length >= 8 && header_length <= MAX_HEADER && header_length + 8 <= (uint64_t)info.st_size &&
                 start[8] == '{') {
                 score = 0.95f;
@@ -159,82 +127,6 @@ static tsr_status *safetensors_probe(void *instance, const char *path, float *co
 /* load                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Maps `path` and checks the header length; on success *out holds one reference. */
-static tsr_status *map_file(safetensors *self, const char *path, mapping **out, uint64_t *header_length)
-{
-    const tsr_host_api *api = self->api;
-    *out = NULL;
-    int fd = open_read_only(path);
-    if (fd < 0) {
-        int error = errno;
-        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME, "cannot open '%s': %s", path,
-                        strerror(error));
-    }
-    struct stat info;
-    if (fstat(fd, &info) != 0) {
-        int error = errno;
-        close(fd);
-        return tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot stat '%s': %s", path, strerror(error));
-    }
-    if (S_ISDIR(info.st_mode)) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s' is a directory; give the path of a .safetensors file", path);
-    }
-    if (!S_ISREG(info.st_mode)) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s' is not a regular file", path);
-    }
-    uint64_t size = (uint64_t)info.st_size;
-    if (size < 8) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
-                        "'%s' is %" PRIu64 " bytes, too short to hold the 8-byte header length of a safetensors file",
-                        path, size);
-    }
-    if (size > (uint64_t)SIZE_MAX) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "'%s' is too large to map on this machine", path);
-    }
-    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_error = errno;
-    close(fd);
-    if (base == MAP_FAILED) {
-        return tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot map '%s' (%" PRIu64 " bytes): %s", path, size, strerror(map_error));
-    }
-    mapping *m = malloc(sizeof *m);
-    if (m == NULL) {
-        munmap(base, (size_t)size);
-        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory loading '%s'", path);
-    }
-    m->base = base;
-    m->size = (size_t)size;
-    atomic_init(&m->references, 1);
-
-    uint64_t length = read_le64(base);
-    tsr_status *status = NULL;
-    if (length > MAX_HEADER) {
-        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
-                          "'%s' declares a JSON header of %" PRIu64 " bytes, more than the %" PRIu64 " MiB limit; "
-                          "the file is not safetensors or is corrupt",
-                          path, length, MAX_HEADER >> 20);
-    } else if (length + 8 > size) {
-        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
-                          "'%s' declares a JSON header of %" PRIu64 " bytes, past the end of the file (%" PRIu64
-                          " bytes); the file is truncated or not safetensors",
-                          path, length, size);
-    } else if (length < 2) {
-        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
-                          "'%s' declares a JSON header of %" PRIu64 " bytes, too short for a JSON object", path, length);
-    }
-    if (status != NULL) {
-        mapping_release(m);
-        return status;
-    }
-    *out = m;
-    *header_length = length;
-    return NULL;
-}
-
 static tsr_status *safetensors_load(void *instance, const char *path, tsr_graph *graph)
 {
     safetensors *self = instance;
@@ -242,39 +134,27 @@ static tsr_status *safetensors_load(void *instance, const char *path, tsr_graph 
     if (path == NULL || graph == NULL) {
         return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": load() needs a path and a graph, got NULL");
     }
-    mapping *m;
-    uint64_t header_length;
-    tsr_status *status = map_file(self, path, &m, &header_length);
+    tsp_st_file file;
+    tsr_status *status = tsp_st_open(api, PLUGIN_NAME, path, &file);
     if (status != NULL) return status;
 
-    header_parser hp = {api, path, (const unsigned char *)m->base + 8, (size_t)header_length, 0, NULL};
-    tensor_list list = {NULL, 0, 0};
-    uint64_t data_size = (uint64_t)m->size - 8 - header_length;
-    if (!parse_header(&hp, &list)) {
-        status = hp.status;
-    } else {
-        status = validate_layout(api, path, &list, data_size);
-    }
-
-    unsigned char *data = (unsigned char *)m->base + 8 + header_length;
-    for (size_t i = 0; i < list.count && status == NULL; i++) {
-        const tensor_entry *t = &list.items[i];
+    for (size_t i = 0; i < file.count && status == NULL; i++) {
+        const tsp_st_tensor *t = &file.tensors[i];
         tsr_tensor_view view;
         memset(&view, 0, sizeof view);
         view.struct_size = (uint32_t)sizeof view;
         view.dtype = t->dtype->dtype;
         view.ndim = t->ndim;
         view.shape = t->ndim > 0 ? t->shape : NULL;
-        view.data = data + t->begin;
+        view.data = file.data + t->begin;
         view.byte_size = t->end - t->begin;
-        tsr_release release = {(uint32_t)sizeof(tsr_release), mapping_release, m};
-        atomic_fetch_add_explicit(&m->references, 1, memory_order_relaxed);
+        tsr_release release = {(uint32_t)sizeof(tsr_release), tsp_mapping_release, file.mapping};
+        tsp_mapping_retain(file.mapping);
         /* The host calls release exactly once, also when this fails. */
         tsr_status *added = api->graph_add_initializer(graph, t->name, &view, &release);
         if (added != NULL) status = tsp_wrap_host_error(api, added, PLUGIN_NAME, "adding tensor", t->name);
     }
-    free_tensor_list(&list);
-    mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's tensors */
+    tsp_st_close(&file); /* the loader's own reference: the mapping now lives as long as the host's tensors */
     return status;
 }
 

@@ -40,7 +40,7 @@ static void text_json_string(tsp_text *t, const char *s)
 /** One initializer to write, borrowed from the graph (which save() does not modify). */
 typedef struct save_entry {
     const char *name;
-    const dtype_info *dtype;
+    const tsp_st_dtype *dtype;
     uint32_t ndim;
     const int64_t *shape;
     const void *data;
@@ -87,7 +87,7 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
         }
         save_entry *e = &entries[i];
         e->name = name;
-        e->dtype = dtype_by_code(view.dtype);
+        e->dtype = tsp_st_dtype_by_code(view.dtype);
         e->ndim = view.ndim;
         e->shape = view.shape;
         e->data = view.data;
@@ -97,7 +97,7 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
         } else if (strcmp(name, "__metadata__") == 0) {
             status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
                               "an initializer is called '__metadata__', a name safetensors reserves; rename it");
-        } else if (utf8_invalid_offset((const unsigned char *)name, strlen(name)) != strlen(name)) {
+        } else if (tsp_utf8_invalid_offset((const unsigned char *)name, strlen(name)) != strlen(name)) {
             status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "initializer %zu's name is not valid UTF-8", i);
         } else if (e->dtype == NULL) {
             status = tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "initializer '%s' has dtype %d, which safetensors cannot store",
@@ -235,7 +235,7 @@ static tsr_status *write_safetensors(const tsr_host_api *api, tsr_host *host, co
     int ok = fd >= 0;
     if (ok) {
         unsigned char length[8];
-        write_le64(length, (uint64_t)header.length);
+        tsp_write_le64(length, (uint64_t)header.length);
         step = "write";
         ok = write_all(fd, length, sizeof length) && write_all(fd, header.data, header.length);
         for (size_t i = 0; i < count && ok; i++) ok = write_all(fd, entries[i].data, entries[i].byte_size);

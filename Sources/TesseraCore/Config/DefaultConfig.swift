@@ -21,6 +21,12 @@ extension ConfigLoader {
         name = "onnx"               # format: reads and writes .onnx models (graph and weights)
 
         [[plugins]]
+        name = "hf-bert"            # format: Hugging Face BERT folders (config.json + model.safetensors)
+
+        [[plugins]]
+        name = "gguf"               # format: reads llama.cpp .gguf files (F32, F16, BF16, Q8_0 tensors)
+
+        [[plugins]]
         name = "prune-magnitude"    # optimizer: zeroes the smallest weights
 
         [[plugins]]

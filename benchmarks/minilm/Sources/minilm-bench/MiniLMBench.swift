@@ -37,6 +37,9 @@ struct Options {
     var sequence = 128
     /// Skip the two-thread diagnostic (2 x 16 sentences at once).
     var noPair = false
+    /// For profiling: after the load, run only this case ("short", "seq128", "batch32"), end
+    /// to end, `runs` times (batch32: `batchRuns` times), print its metric and stop.
+    var only: String?
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -64,10 +67,15 @@ struct Options {
             case "--batch": options.batchSize = number()
             case "--sequence": options.sequence = number()
             case "--no-pair": options.noPair = true
+            case "--only":
+                let name = value()
+                guard ["short", "seq128", "batch32"].contains(name) else { fail("--only takes short, seq128 or batch32, not '\(name)'") }
+                options.only = name
             case "-h", "--help":
                 print("""
                     usage: minilm-bench --model FILE.onnx --tokenizer FOLDER --sentences FILE --goldens FILE
                            [--runs N] [--warmup N] [--batch-runs N] [--batch-warmup N] [--batch N] [--sequence N] [--no-pair]
+                           [--only short|seq128|batch32]   (for a profiler: the load, then that case alone)
                     """)
                 exit(0)
             default: fail("unknown argument '\(arguments[index])' (see --help)")
@@ -209,7 +217,7 @@ struct MiniLMBench {
             fail("\(options.model) was read by '\(detection.format.name)', not the onnx plugin")
         }
 
-        emit(["kind": "info", "system": "tessera", "kernel_variant": CPU.kernelVariant,
+        emit(["kind": "info", "system": "tessera", "kernel_variant": CPU.kernelVariant,  // the sdot family's
               "cpu_features": CPU.features, "threads": 1, "max_seq_length": maxLength,
               "note": "Executor.run runs a graph on the calling thread"])
         metric("load_ms", loadMs, "ms", ["parts": ["plugin_host_ms": pluginMs, "onnx_parse_ms": parseMs,
@@ -251,6 +259,17 @@ struct MiniLMBench {
         let dot = zip(embedding, golden.embedding).reduce(0) { $0 + $1.0 * $1.1 }
         let norms = (embedding.reduce(0) { $0 + $1 * $1 } * golden.embedding.reduce(0) { $0 + $1 * $1 }).squareRoot()
         emit(["kind": "check", "system": "tessera", "short_cosine_to_golden": dot / norms])
+
+        if let only = options.only {
+            let (texts, limit, runs) = switch only {
+            case "short": ([short], maxLength, options.runs)
+            case "seq128": ([long], options.sequence, options.runs)
+            default: (batchTexts, maxLength, options.batchRuns)
+            }
+            let times = try latency(warmup: 1, runs: runs) { _ = try embed(texts, maxLength: limit) }
+            metric("only_\(only)_p50_ms", times.p50, "ms", ["runs": runs])
+            return
+        }
 
         // --- end to end (the table) ------------------------------------------------------------
         let shortTimes = try latency(warmup: options.warmup, runs: options.runs) { _ = try embed([short], maxLength: maxLength) }

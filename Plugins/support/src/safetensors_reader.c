@@ -1,32 +1,122 @@
 /*
- * st_header.h — a strict parser for the safetensors JSON header, written for its schema.
+ * safetensors_reader.c — the functions of tessera_plugin_safetensors.h: a strict parser for
+ * the safetensors JSON header, written for its schema, the layout checks, and the
+ * reference-counted read-only mapping the tensors are handed over in.
  *
- * Private to safetensors.c, which includes it exactly once. It holds static definitions on
- * purpose: the plugin is one translation unit, so every function is static and the library
- * exports nothing but tsr_plugin_entry, with or without -fvisibility=hidden.
+ * Moved here from Plugins/safetensors so that every bundled plugin that reads safetensors
+ * files (safetensors, hf-bert) trusts them exactly as far. Every function is declared hidden
+ * in the header; everything else here is static.
  */
-#ifndef TESSERA_ST_HEADER_H
-#define TESSERA_ST_HEADER_H
+#define _POSIX_C_SOURCE 200809L
 
-#include "st_support.h"
+#include "tessera_plugin_safetensors.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_HEADER ((uint64_t)TSP_ST_MAX_HEADER)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Dtypes                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static const tsp_st_dtype k_dtypes[] = {
+    {"F64", TSR_DTYPE_FP64, 8},   {"F32", TSR_DTYPE_FP32, 4},   {"F16", TSR_DTYPE_FP16, 2},
+    {"BF16", TSR_DTYPE_BF16, 2},  {"I64", TSR_DTYPE_INT64, 8},  {"I32", TSR_DTYPE_INT32, 4},
+    {"I16", TSR_DTYPE_INT16, 2},  {"I8", TSR_DTYPE_INT8, 1},    {"U64", TSR_DTYPE_UINT64, 8},
+    {"U32", TSR_DTYPE_UINT32, 4}, {"U16", TSR_DTYPE_UINT16, 2}, {"U8", TSR_DTYPE_UINT8, 1},
+    {"BOOL", TSR_DTYPE_BOOL, 1},
+};
+#define DTYPE_COUNT (sizeof k_dtypes / sizeof k_dtypes[0])
+
+const tsp_st_dtype *tsp_st_dtype_by_name(const char *name, size_t length)
+{
+    for (size_t i = 0; i < DTYPE_COUNT; i++) {
+        if (strlen(k_dtypes[i].name) == length && memcmp(k_dtypes[i].name, name, length) == 0) return &k_dtypes[i];
+    }
+    return NULL;
+}
+
+const tsp_st_dtype *tsp_st_dtype_by_code(tsr_dtype dtype)
+{
+    for (size_t i = 0; i < DTYPE_COUNT; i++) {
+        if (k_dtypes[i].dtype == dtype) return &k_dtypes[i];
+    }
+    return NULL;
+}
+
+int tsp_host_is_little_endian(void)
+{
+    const uint16_t probe = 1;
+    unsigned char first;
+    memcpy(&first, &probe, 1);
+    return first == 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* UTF-8                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Length of the valid UTF-8 sequence at s (bounded by end), or 0 when invalid. */
+static size_t utf8_sequence_length(const unsigned char *s, const unsigned char *end)
+{
+    size_t available = (size_t)(end - s);
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return available >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return available >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return available >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/** Offset of the first byte that is not valid UTF-8, or `length` when all is valid. */
+size_t tsp_utf8_invalid_offset(const unsigned char *text, size_t length)
+{
+    const unsigned char *at = text, *end = text + length;
+    while (at < end) {
+        size_t step = utf8_sequence_length(at, end);
+        if (step == 0) return (size_t)(at - text);
+        at += step;
+    }
+    return length;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Little-endian integers                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+uint64_t tsp_read_le64(const unsigned char *bytes)
+{
+    uint64_t value = 0;
+    for (int i = 7; i >= 0; i--) value = (value << 8) | bytes[i];
+    return value;
+}
+
+void tsp_write_le64(unsigned char *bytes, uint64_t value)
+{
+    for (int i = 0; i < 8; i++) bytes[i] = (unsigned char)(value >> (8 * i));
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The header parser                                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-/** One tensor as the header describes it. */
-typedef struct tensor_entry {
-    char *name;
-    const dtype_info *dtype;
-    uint32_t ndim;
-    int64_t shape[TSR_MAX_RANK];
-    uint64_t begin; /**< data_offsets, relative to the data section */
-    uint64_t end;
-    size_t header_offset; /**< where its entry starts in the header, for messages */
-} tensor_entry;
-
 typedef struct tensor_list {
-    tensor_entry *items;
+    tsp_st_tensor *items;
     size_t count;
     size_t capacity;
 } tensor_list;
@@ -41,6 +131,7 @@ static void free_tensor_list(tensor_list *list)
 
 typedef struct header_parser {
     const tsr_host_api *api;
+    const char *plugin_name;   /**< prefixes every message */
     const char *path;
     const unsigned char *text; /**< the header: file offset 8 */
     size_t length;
@@ -50,13 +141,13 @@ typedef struct header_parser {
 
 static int parser_fail(header_parser *hp, tsr_status_code code, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
-/** Records an error, prefixed "safetensors: " (the first one wins), and returns 0, for `return parser_fail(...)`. */
+/** Records an error, prefixed "<plugin_name>: " (the first one wins), and returns 0, for `return parser_fail(...)`. */
 static int parser_fail(header_parser *hp, tsr_status_code code, const char *format, ...)
 {
     if (hp->status == NULL) {
         va_list args;
         va_start(args, format);
-        hp->status = tsp_fail_va(hp->api, code, PLUGIN_NAME, format, args);
+        hp->status = tsp_fail_va(hp->api, code, hp->plugin_name, format, args);
         va_end(args);
     }
     return 0;
@@ -308,7 +399,7 @@ static int parse_uint_array(header_parser *hp, const char *tensor, const char *f
 }
 
 /** Parses {"dtype":..., "shape":[...], "data_offsets":[b,e]} for tensor `name` (owned by `entry` from here on). */
-static int parse_tensor(header_parser *hp, tensor_entry *entry)
+static int parse_tensor(header_parser *hp, tsp_st_tensor *entry)
 {
     const char *name = entry->name;
     if (peek(hp) != '{') {
@@ -354,11 +445,11 @@ static int parse_tensor(header_parser *hp, tensor_entry *entry)
                     ok = parser_fail(hp, TSR_ERR_CORRUPT_DATA, "'%s': 'dtype' of tensor '%s' must be a string (header byte %zu)",
                                      hp->path, name, hp->pos);
                 } else if ((ok = parse_string(hp, &dtype, &dtype_length)) != 0) {
-                    entry->dtype = dtype_by_name(dtype, dtype_length);
+                    entry->dtype = tsp_st_dtype_by_name(dtype, dtype_length);
                     if (entry->dtype == NULL) {
                         ok = parser_fail(hp, TSR_ERR_UNSUPPORTED,
                                          "'%s': tensor '%s' has dtype '%s', which Tessera does not support "
-                                         "(supported: " SUPPORTED_DTYPES ")",
+                                         "(supported: " TSP_ST_SUPPORTED_DTYPES ")",
                                          hp->path, name, dtype);
                     }
                     free(dtype);
@@ -469,7 +560,7 @@ static int parse_metadata(header_parser *hp)
 /** Parses the whole header into `list`. */
 static int parse_header(header_parser *hp, tensor_list *list)
 {
-    size_t invalid = utf8_invalid_offset(hp->text, hp->length);
+    size_t invalid = tsp_utf8_invalid_offset(hp->text, hp->length);
     if (invalid < hp->length) {
         return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
                            "'%s': the header is not valid UTF-8 at byte %zu of the header (file offset %zu)",
@@ -508,7 +599,7 @@ static int parse_header(header_parser *hp, tensor_list *list)
                 }
                 if (list->count == list->capacity) {
                     size_t capacity = list->capacity ? list->capacity * 2 : 16;
-                    tensor_entry *grown = realloc(list->items, capacity * sizeof *grown);
+                    tsp_st_tensor *grown = realloc(list->items, capacity * sizeof *grown);
                     if (grown == NULL) {
                         free(key);
                         return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, "out of memory parsing the header of '%s'",
@@ -517,7 +608,7 @@ static int parse_header(header_parser *hp, tensor_list *list)
                     list->items = grown;
                     list->capacity = capacity;
                 }
-                tensor_entry *entry = &list->items[list->count++];
+                tsp_st_tensor *entry = &list->items[list->count++];
                 memset(entry, 0, sizeof *entry);
                 entry->name = key;
                 entry->header_offset = key_at;
@@ -536,4 +627,274 @@ static int parse_header(header_parser *hp, tensor_list *list)
     return 1;
 }
 
-#endif /* TESSERA_ST_HEADER_H */
+/* ------------------------------------------------------------------------------------------ */
+/* Layout validation                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+static int compare_entry_names(const void *a, const void *b)
+{
+    return strcmp((*(const tsp_st_tensor *const *)a)->name, (*(const tsp_st_tensor *const *)b)->name);
+}
+
+static int compare_entry_offsets(const void *a, const void *b)
+{
+    const tsp_st_tensor *x = *(const tsp_st_tensor *const *)a, *y = *(const tsp_st_tensor *const *)b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+/** Writes "[2, 3]" into buffer. */
+void tsp_format_shape(char *buffer, size_t size, const int64_t *shape, uint32_t ndim)
+{
+    size_t at = 0;
+    at += (size_t)snprintf(buffer, size, "[");
+    for (uint32_t d = 0; d < ndim && at < size; d++) {
+        at += (size_t)snprintf(buffer + at, size - at, d ? ", %" PRId64 : "%" PRId64, shape[d]);
+    }
+    if (at < size) snprintf(buffer + at, size - at, "]");
+}
+
+/**
+ * Checks every tensor against the data section of `data_size` bytes: byte counts that match
+ * dtype and shape, offsets in range, names distinct, and tensors that tile the data section
+ * exactly (no overlap, no uncovered byte).
+ */
+static tsr_status *validate_layout(const tsr_host_api *api, const char *plugin_name, const char *path, tensor_list *list,
+                                   uint64_t data_size)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        const tsp_st_tensor *t = &list->items[i];
+        char shape[16 * 24 + 8];
+        tsp_format_shape(shape, sizeof shape, t->shape, t->ndim);
+        uint64_t bytes = t->dtype->size;
+        for (uint32_t d = 0; d < t->ndim; d++) {
+            uint64_t dim = (uint64_t)t->shape[d];
+            if (dim != 0 && bytes > UINT64_MAX / dim) {
+                return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name, "'%s': the size of tensor '%s' (%s, shape %s) overflows",
+                                path, t->name, t->dtype->name, shape);
+            }
+            bytes *= dim;
+        }
+        if (t->end < t->begin) {
+            return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                            "'%s': tensor '%s' has data_offsets [%" PRIu64 ", %" PRIu64 "], whose end is before its begin",
+                            path, t->name, t->begin, t->end);
+        }
+        if (t->end > data_size) {
+            return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                            "'%s': tensor '%s' has data_offsets [%" PRIu64 ", %" PRIu64 "] outside the data section, "
+                            "which is %" PRIu64 " bytes (the file is truncated or corrupt)",
+                            path, t->name, t->begin, t->end, data_size);
+        }
+        if (t->end - t->begin != bytes) {
+            return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                            "'%s': tensor '%s' has %" PRIu64 " bytes (data_offsets [%" PRIu64 ", %" PRIu64 "]) "
+                            "but dtype %s and shape %s need %" PRIu64,
+                            path, t->name, t->end - t->begin, t->begin, t->end, t->dtype->name, shape, bytes);
+        }
+    }
+    if (list->count == 0) {
+        if (data_size != 0) {
+            return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                            "'%s': the header lists no tensors but %" PRIu64 " bytes of data follow it", path, data_size);
+        }
+        return NULL;
+    }
+
+    tsp_st_tensor **sorted = malloc(list->count * sizeof *sorted);
+    if (sorted == NULL) return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, plugin_name, "out of memory checking '%s'", path);
+    for (size_t i = 0; i < list->count; i++) sorted[i] = &list->items[i];
+    tsr_status *status = NULL;
+
+    qsort(sorted, list->count, sizeof *sorted, compare_entry_names);
+    for (size_t i = 1; i < list->count && status == NULL; i++) {
+        if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
+            status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name, "'%s': tensor '%s' is listed twice in the header", path,
+                              sorted[i]->name);
+        }
+    }
+
+    if (status == NULL) qsort(sorted, list->count, sizeof *sorted, compare_entry_offsets);
+    uint64_t covered = 0;
+    const tsp_st_tensor *previous = NULL;
+    for (size_t i = 0; i < list->count && status == NULL; i++) {
+        const tsp_st_tensor *t = sorted[i];
+        if (t->begin < covered) {
+            status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                              "'%s': tensors '%s' (bytes %" PRIu64 "..%" PRIu64 ") and '%s' (bytes %" PRIu64 "..%" PRIu64
+                              ") overlap in the data section",
+                              path, previous->name, previous->begin, previous->end, t->name, t->begin, t->end);
+        } else if (t->begin > covered) {
+            status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                              "'%s': bytes %" PRIu64 "..%" PRIu64 " of the data section are not covered by any tensor "
+                              "(the format requires the data to be indexed entirely)",
+                              path, covered, t->begin);
+        }
+        covered = t->end;
+        previous = t;
+    }
+    if (status == NULL && covered != data_size) {
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                          "'%s': the last %" PRIu64 " bytes of the data section (from offset %" PRIu64 ") are not "
+                          "covered by any tensor (the format requires the data to be indexed entirely)",
+                          path, data_size - covered, covered);
+    }
+    free(sorted);
+    return status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The shared mapping                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+struct tsp_mapping {
+    void *base;
+    size_t size;
+    atomic_size_t references;
+};
+
+unsigned char *tsp_mapping_bytes(const tsp_mapping *mapping)
+{
+    return mapping->base;
+}
+
+void tsp_mapping_retain(tsp_mapping *mapping)
+{
+    atomic_fetch_add_explicit(&mapping->references, 1, memory_order_relaxed);
+}
+
+void tsp_mapping_release(void *context)
+{
+    tsp_mapping *m = context;
+    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
+        munmap(m->base, m->size);
+        free(m);
+    }
+}
+
+int tsp_open_read_only(const char *path)
+{
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Opening a file                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Maps `path` and checks the header length; on success *out holds one reference. */
+static tsr_status *map_file(const tsr_host_api *api, const char *plugin_name, const char *path, tsp_mapping **out,
+                            uint64_t *header_length)
+{
+    *out = NULL;
+    int fd = tsp_open_read_only(path);
+    if (fd < 0) {
+        int error = errno;
+        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, plugin_name, "cannot open '%s': %s", path,
+                        strerror(error));
+    }
+    struct stat info;
+    if (fstat(fd, &info) != 0) {
+        int error = errno;
+        close(fd);
+        return tsp_fail(api, TSR_ERR_IO, plugin_name, "cannot stat '%s': %s", path, strerror(error));
+    }
+    if (S_ISDIR(info.st_mode)) {
+        close(fd);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, plugin_name, "'%s' is a directory; give the path of a .safetensors file", path);
+    }
+    if (!S_ISREG(info.st_mode)) {
+        close(fd);
+        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, plugin_name, "'%s' is not a regular file", path);
+    }
+    uint64_t size = (uint64_t)info.st_size;
+    if (size < 8) {
+        close(fd);
+        return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                        "'%s' is %" PRIu64 " bytes, too short to hold the 8-byte header length of a safetensors file",
+                        path, size);
+    }
+    if (size > (uint64_t)SIZE_MAX) {
+        close(fd);
+        return tsp_fail(api, TSR_ERR_UNSUPPORTED, plugin_name, "'%s' is too large to map on this machine", path);
+    }
+    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int map_error = errno;
+    close(fd);
+    if (base == MAP_FAILED) {
+        return tsp_fail(api, TSR_ERR_IO, plugin_name, "cannot map '%s' (%" PRIu64 " bytes): %s", path, size, strerror(map_error));
+    }
+    tsp_mapping *m = malloc(sizeof *m);
+    if (m == NULL) {
+        munmap(base, (size_t)size);
+        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, plugin_name, "out of memory loading '%s'", path);
+    }
+    m->base = base;
+    m->size = (size_t)size;
+    atomic_init(&m->references, 1);
+
+    uint64_t length = tsp_read_le64(base);
+    tsr_status *status = NULL;
+    if (length > MAX_HEADER) {
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                          "'%s' declares a JSON header of %" PRIu64 " bytes, more than the %" PRIu64 " MiB limit; "
+                          "the file is not safetensors or is corrupt",
+                          path, length, MAX_HEADER >> 20);
+    } else if (length + 8 > size) {
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                          "'%s' declares a JSON header of %" PRIu64 " bytes, past the end of the file (%" PRIu64
+                          " bytes); the file is truncated or not safetensors",
+                          path, length, size);
+    } else if (length < 2) {
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                          "'%s' declares a JSON header of %" PRIu64 " bytes, too short for a JSON object", path, length);
+    }
+    if (status != NULL) {
+        tsp_mapping_release(m);
+        return status;
+    }
+    *out = m;
+    *header_length = length;
+    return NULL;
+}
+
+tsr_status *tsp_st_open(const tsr_host_api *api, const char *plugin_name, const char *path, tsp_st_file *file)
+{
+    memset(file, 0, sizeof *file);
+    tsp_mapping *m;
+    uint64_t header_length;
+    tsr_status *status = map_file(api, plugin_name, path, &m, &header_length);
+    if (status != NULL) return status;
+
+    header_parser hp = {api, plugin_name, path, (const unsigned char *)m->base + 8, (size_t)header_length, 0, NULL};
+    tensor_list list = {NULL, 0, 0};
+    uint64_t data_size = (uint64_t)m->size - 8 - header_length;
+    if (!parse_header(&hp, &list)) {
+        status = hp.status;
+    } else {
+        status = validate_layout(api, plugin_name, path, &list, data_size);
+    }
+    if (status != NULL) {
+        free_tensor_list(&list);
+        tsp_mapping_release(m);
+        return status;
+    }
+    file->mapping = m;
+    file->data = (unsigned char *)m->base + 8 + header_length;
+    file->data_size = data_size;
+    file->tensors = list.items;
+    file->count = list.count;
+    file->capacity = list.capacity;
+    return NULL;
+}
+
+void tsp_st_close(tsp_st_file *file)
+{
+    tensor_list list = {file->tensors, file->count, file->capacity};
+    free_tensor_list(&list);
+    if (file->mapping != NULL) tsp_mapping_release(file->mapping);
+    memset(file, 0, sizeof *file);
+}

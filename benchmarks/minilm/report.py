@@ -160,7 +160,7 @@ def main():
     print(f"threads: Tessera {info['tessera']['threads']} (the executor runs a graph on the calling thread), "
           f"onnxruntime intra_op_num_threads={info['onnxruntime']['threads']}, torch {info['pytorch']['threads']}")
     print(f"versions: onnxruntime {info['onnxruntime']['version']} ({info['onnxruntime']['note']}); "
-          f"torch {info['pytorch']['version']} ({info['pytorch']['note']}); Tessera kernels: {info['tessera']['kernel_variant']}")
+          f"torch {info['pytorch']['version']} ({info['pytorch']['note']}); Tessera CPU.kernelVariant {info['tessera']['kernel_variant']} (the dot-product family; SGEMM picks its own variant)")
     print()
     print("inputs: " + "; ".join(lines))
     if problems:

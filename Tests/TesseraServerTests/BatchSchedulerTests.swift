@@ -131,4 +131,23 @@ struct BatchSchedulerTests {
         #expect(stats.snapshot.fail.count == 1)
         #expect(stats.snapshot.success.count == 1)
     }
+
+    @Test("a batch that reaches a preferred size runs without waiting out the queue delay")
+    func preferredSize() async throws {
+        let executor = try Self.linearExecutor()
+        let stats = ServingStats()
+        var options = Self.options(delay: .seconds(30), maxBatch: 16)
+        options.preferredBatchSizes = [2]
+        let scheduler = BatchScheduler(label: "linear:1", options: options, batchable: true, stats: stats) { try executor.run($0) }
+        defer { scheduler.close() }
+        let start = ContinuousClock.now
+        let x = try Tensor(shape: [1, 3], floats: [1, 2, 3])
+        async let a = scheduler.submit(["x": x])
+        async let b = scheduler.submit(["x": x])
+        let (ya, yb) = try await (a, b)
+        #expect(ya["y"]?.floats == [4, 5])
+        #expect(yb["y"]?.floats == [4, 5])
+        #expect(ContinuousClock.now - start < .seconds(20), "a preferred size of 2 must not wait for the 30 s delay")
+        #expect(stats.snapshot.batches[2]?.count == 1)
+    }
 }

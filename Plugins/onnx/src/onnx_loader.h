@@ -435,7 +435,9 @@ static int tensor_data_make(loader *l, onnx_tensor *t, const char *label, tensor
     for (uint64_t i = 0; i < t->rank; i++) {
         int64_t dim = t->dims[i];
         if (dim < 0) return decoder_bad(&l->d, t->start, "%s has a negative dimension in shape %s", label, shape);
-        if (dim != 0 && count > UINT64_MAX / (uint64_t)dim) {
+        /* INT64_MAX, not UINT64_MAX: the host counts elements in an Int64, in order, so a
+           later zero dimension must not hide an overflow before it (found by fuzz/). */
+        if (dim != 0 && count > (uint64_t)INT64_MAX / (uint64_t)dim) {
             return decoder_bad(&l->d, t->start, "the element count of %s (shape %s) overflows", label, shape);
         }
         count *= (uint64_t)dim;

@@ -669,7 +669,9 @@ static tsr_status *validate_layout(const tsr_host_api *api, const char *plugin_n
         uint64_t bytes = t->dtype->size;
         for (uint32_t d = 0; d < t->ndim; d++) {
             uint64_t dim = (uint64_t)t->shape[d];
-            if (dim != 0 && bytes > UINT64_MAX / dim) {
+            /* INT64_MAX, not UINT64_MAX: the host counts elements in an Int64, in order, so a
+               later zero dimension must not hide an overflow before it (found by fuzz/). */
+            if (dim != 0 && bytes > (uint64_t)INT64_MAX / dim) {
                 return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name, "'%s': the size of tensor '%s' (%s, shape %s) overflows",
                                 path, t->name, t->dtype->name, shape);
             }

@@ -56,6 +56,13 @@ struct InferenceResponse: Encodable {
     /// Builds the HTTP response. `binary` names the outputs to send as binary data.
     static func response(model: String, version: Int, id: String?, outputs: [(name: String, tensor: Tensor)],
                          binary: Set<String>) throws -> Response {
+        let (headers, body) = try encode(model: model, version: version, id: id, outputs: outputs, binary: binary)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// The response's headers and body bytes.
+    static func encode(model: String, version: Int, id: String?, outputs: [(name: String, tensor: Tensor)],
+                       binary: Set<String>) throws -> (HTTPFields, ByteBuffer) {
         var entries: [Output] = []
         var tail = ByteBuffer()
         for (name, tensor) in outputs {
@@ -81,7 +88,7 @@ struct InferenceResponse: Encodable {
             headers[.inferenceHeaderContentLength] = String(json.count)
             body.writeBuffer(&tail)
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        return (headers, body)
     }
 }
 

@@ -20,6 +20,9 @@ public final class BatchScheduler: @unchecked Sendable {
         public var maxBatchSize = 16
         /// How long the oldest request may wait for others to join its batch.
         public var maxQueueDelay: Duration = .zero
+        /// Batch sizes (in rows) worth running at once: a batch that reaches one stops waiting
+        /// for more, as Triton's `preferred_batch_size` does.
+        public var preferredBatchSizes: [Int] = []
         /// Requests that may wait; one more is refused with 503.
         public var queueCapacity = 256
         /// Worker threads, each running one batch at a time.
@@ -171,7 +174,7 @@ public final class BatchScheduler: @unchecked Sendable {
                         index += 1
                     }
                 }
-                if rows >= options.maxBatchSize || closed || Date() >= deadline { break }
+                if rows >= options.maxBatchSize || options.preferredBatchSizes.contains(rows) || closed || Date() >= deadline { break }
                 _ = condition.wait(until: deadline)
             }
         }

@@ -64,6 +64,13 @@ struct ReductionTests {
         #expect(emptySum.shape == [] && emptySum.floats == [0])
         #expect(try runOp("ReduceSum", [floats([0, 2], []), int64s([1], [0])], constant: [1]).floats == [0, 0])
     }
+
+    @Test("ReduceMean in its opset-18 form takes its axes as an input")
+    func reduceMeanAxesInput() throws {
+        let y = try runOp("ReduceMean", [x, int64s([1], [-1])], constant: [1])
+        #expect(y.shape == [shape[0], shape[1], 1])
+        expectClose(y.floats, reduceReference(x.floats, shape, axes: [2], mean: true))
+    }
 }
 
 @Suite("Reduction: elementwise math")

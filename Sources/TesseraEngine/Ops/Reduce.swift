@@ -1,9 +1,10 @@
 /// ReduceMean and ReduceSum on FP32, accumulated in Double.
 ///
-/// ReduceMean follows opset 13–17: attribute `axes` (default: all axes), `keepdims`
-/// (default 1). ReduceSum follows opset 13: optional `axes` input (INT64, known at plan time;
-/// the older attribute is accepted too), `keepdims`, and `noop_with_empty_axes` (default 0:
-/// no or empty axes reduce over everything; 1: the input passes through unchanged).
+/// ReduceMean follows opset 13–17 (attribute `axes`, default: all axes) and opset 18 (an
+/// optional `axes` input, known at plan time), with `keepdims` (default 1). ReduceSum follows
+/// opset 13: optional `axes` input (INT64, known at plan time; the older attribute is accepted
+/// too). Both take `noop_with_empty_axes` (default 0: no or empty axes reduce over
+/// everything; 1: the input passes through unchanged).
 /// Reducing over an empty axis gives 0 for the sum and NaN for the mean (0/0), as NumPy.
 struct ReduceKernel: Kernel {
     enum Operation: Sendable { case mean, sum }
@@ -16,7 +17,7 @@ struct ReduceKernel: Kernel {
 
     init(_ context: KernelContext, _ operation: Operation) throws(EngineError) {
         self.operation = operation
-        try context.expectArity(inputs: operation == .sum ? 1...2 : 1...1)
+        try context.expectArity(inputs: 1...2)
         attributeAxes = try context.ints("axes")
         hasAxesInput = context.presentInputCount == 2
         keepDims = try context.int("keepdims", default: 1) != 0

@@ -102,4 +102,19 @@ struct TextServingTests {
         let embedding = try #require(rows.first?["embedding"] as? [Double])
         #expect(Self.cosine(embedding, sentence.embedding) >= 0.9999)
     }
+
+    @Test("tessera convert turns the Hugging Face folder into an ONNX model that computes the same", .enabled(if: folder != nil, skip))
+    func convertToONNX() throws {
+        let model = try #require(Self.folder)
+        let out = try TestSupport.temporaryDirectory("tessera-hf-onnx")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let tessera = TestSupport.productsDirectory.appendingPathComponent("tessera").path
+        let target = out.appendingPathComponent("minilm.onnx").path
+        let result = try TestSupport.run(tessera, ["convert", model.path, target])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("(hf-bert)") && result.stdout.contains("cosine 1.0"), "\(result.stdout)")
+        // The copy declares opset 20, where Gelu is defined, so other ONNX tools accept it.
+        let inspect = try TestSupport.run(tessera, ["inspect", target, "--json"])
+        #expect(inspect.stdout.contains("\"Gelu\""))
+    }
 }

@@ -2,7 +2,8 @@
  * onnx_writer.h — writes a host graph as an ONNX ModelProto (save()), atomically.
  *
  * The model is IR version TESSERA_ONNX_SAVE_IR_VERSION with one opset import, the default
- * domain at TESSERA_ONNX_SAVE_OPSET, and producer_name "tessera". Nodes, inputs and outputs
+ * domain at TESSERA_ONNX_SAVE_OPSET (20, with IR version 9, when the graph uses Gelu, which
+ * opset 20 introduced), and producer_name "tessera". Nodes, inputs and outputs
  * are encoded in memory; initializers are written as raw_data straight from the graph's
  * buffers, so saving a large model does not copy its weights. Message lengths are computed
  * before anything is written (protobuf puts each length in front of its message).
@@ -117,6 +118,7 @@ typedef struct saver {
     const tsr_graph *graph;
     const char *path;
     tsr_status *status;
+    int64_t opset;                 /**< the opset to declare: raised by ops newer than the default */
 } saver;
 
 static int saver_fail(saver *s, tsr_status_code code, const char *format, ...) __attribute__((format(printf, 3, 4)));
@@ -291,6 +293,8 @@ static int encode_node(saver *s, size_t index, obuf *out)
     for (size_t i = 0; i < node.output_count; i++) ob_string_field(&n, NODE_OUTPUT, node.outputs ? node.outputs[i] : NULL);
     if (name[0] != '\0') ob_string_field(&n, NODE_NAME, name);
     ob_string_field(&n, NODE_OP_TYPE, op_type);
+    /* Gelu entered the default domain in opset 20; declaring 17 would make the file invalid. */
+    if (strcmp(op_type, "Gelu") == 0 && s->opset < 20) s->opset = 20;
     for (size_t i = 0; i < node.attribute_count; i++) {
         tsr_attribute attribute;
         memset(&attribute, 0, sizeof attribute);
@@ -456,7 +460,8 @@ static int encode_model(saver *s, model_parts *p, uint64_t *total)
     uint64_t graph_size = (uint64_t)p->nodes.length + p->headers.length + p->values.length;
     for (size_t i = 0; i < p->tensor_count; i++) graph_size += p->tensors[i].byte_size;
 
-    ob_varint_field(&p->head, MODEL_IR_VERSION, TESSERA_ONNX_SAVE_IR_VERSION);
+    /* IR version 9 is the first that may import opset 19 and later. */
+    ob_varint_field(&p->head, MODEL_IR_VERSION, s->opset >= 19 ? 9 : TESSERA_ONNX_SAVE_IR_VERSION);
     ob_string_field(&p->head, MODEL_PRODUCER_NAME, "tessera");
     if (s->api->host_version != NULL && s->api->host_version[0] != '\0') {
         ob_string_field(&p->head, MODEL_PRODUCER_VERSION, s->api->host_version);
@@ -466,7 +471,7 @@ static int encode_model(saver *s, model_parts *p, uint64_t *total)
 
     obuf opset = {0};
     ob_string_field(&opset, OPSET_DOMAIN, "");
-    ob_varint_field(&opset, OPSET_VERSION, TESSERA_ONNX_SAVE_OPSET);
+    ob_varint_field(&opset, OPSET_VERSION, (uint64_t)s->opset);
     ob_message_field(&p->tail, MODEL_OPSET_IMPORT, &opset);
     ob_free(&opset);
 
@@ -489,7 +494,7 @@ static tsr_status *write_onnx(const tsr_host_api *api, const tsr_graph *graph, c
     if (graph == NULL || path == NULL || path[0] == '\0') {
         return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": save() needs a graph and a path, got NULL or empty");
     }
-    saver s = {api, graph, path, NULL};
+    saver s = {api, graph, path, NULL, TESSERA_ONNX_SAVE_OPSET};
     model_parts parts;
     memset(&parts, 0, sizeof parts);
     uint64_t total = 0;

@@ -11,6 +11,7 @@
  */
 #include "tessera_kernels.h"
 #include "sgemm_internal.h"
+#include "thread_pool_internal.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -374,12 +375,17 @@ static void scale_rows(size_t m, size_t n, float beta, float *c, size_t ldc, con
 }
 
 /*
- * Where op(B) comes from: a prepacked B, or the stored matrix packed one depth block (kc x n)
- * at a time into `work_b` (kc x n_panels x nr floats), which then has the layout of one block
- * of a packed B.
+ * Where op(B) comes from: panels in the layout of a packed B (a tsk_packed_b, or depth blocks
+ * of one packed by the parallel driver) or the stored matrix, packed one depth block (kc x n)
+ * at a time into `work_b` (kc x ceil(n / nr) x nr floats).
  */
 typedef struct b_source {
-    const tsk_packed_b *packed;
+    /* Packed: depth block pc (a multiple of kc, >= k0) of the columns computed starts at
+     * packed + (pc - k0) * n_panels * nr + panel0 * kcb * nr, n_panels being the whole
+     * packing's panel count. */
+    const float *packed;
+    size_t n_panels, panel0, k0;
+    /* Stored, when packed is NULL: op(B)'s first column computed is at b. */
     const float *b;
     size_t ldb;
     int trans;
@@ -387,20 +393,23 @@ typedef struct b_source {
 } b_source;
 
 /*
- * C[0, m) x [0, n) = alpha * op(A) * op(B) + beta * C + bias; `work_a` holds mc x kc floats
- * (+ slack) for a packed A block. Depth blocks are outermost, so each depth block of B is
- * packed once and each block of A once; the per-element arithmetic does not depend on m or on
- * where B came from, so row splits and prepacking give the same bits.
+ * C[0, m) x [0, n) = alpha * op(A)[:, k0:k1] * op(B)[k0:k1, :] + (k0 == 0 ? beta * C + bias : C);
+ * `work_a` holds mc x kc floats (+ slack) for a packed A block; k0 is a multiple of kc, and
+ * k1 one or the full depth. Depth blocks are outermost, so each depth block of B is packed
+ * once and each block of A once. Every element of C gets, depth block by depth block, the same
+ * kc-long sum in the same order wherever its tile starts, so splits into row or column ranges
+ * (at panel boundaries of a packed B), or into depth chunks run in order, and prepacking all
+ * give the same bits.
  */
-static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
-                  int trans_a, const b_source *bs, float beta, float *c, size_t ldc, const float *bias,
-                  float *work_a) {
-    const size_t mr = ar->mr, nr = ar->nr, n_panels = (n + nr - 1) / nr;
-    for (size_t pc = 0; pc < k; pc += ar->kc) {
-        size_t kcb = k - pc < ar->kc ? k - pc : ar->kc;
+static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k0, size_t k1, float alpha, const float *a,
+                  size_t lda, int trans_a, const b_source *bs, float beta, float *c, size_t ldc,
+                  const float *bias, float *work_a) {
+    const size_t mr = ar->mr, nr = ar->nr;
+    for (size_t pc = k0; pc < k1; pc += ar->kc) {
+        size_t kcb = k1 - pc < ar->kc ? k1 - pc : ar->kc;
         const float *bdepth;
         if (bs->packed) {
-            bdepth = bs->packed->data + pc * n_panels * nr;
+            bdepth = bs->packed + (pc - bs->k0) * bs->n_panels * nr + bs->panel0 * kcb * nr;
         } else {
             ar->pack_b(nr, kcb, n, bs->trans ? bs->b + pc : bs->b + pc * bs->ldb, bs->ldb, bs->trans, bs->work_b);
             bdepth = bs->work_b;
@@ -429,6 +438,19 @@ static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k, float alph
     }
 }
 
+/* Floats for one packed depth block of op(B) with n columns, rounded to whole cache lines. */
+static size_t b_block_floats(const sgemm_arch *ar, size_t n, size_t k) {
+    size_t depth = k < ar->kc ? k : ar->kc;
+    return bytes_for(depth * ((n + ar->nr - 1) / ar->nr) * ar->nr) / sizeof(float);
+}
+
+/* Floats for drive()'s packed A block of up to m rows, with the packers' slack, whole cache lines. */
+static size_t a_block_floats(const sgemm_arch *ar, size_t m, size_t k) {
+    size_t rows = m < ar->mc ? (m + ar->mr - 1) / ar->mr * ar->mr : ar->mc;
+    size_t depth = k < ar->kc ? k : ar->kc;
+    return bytes_for(rows * depth + 16) / sizeof(float);
+}
+
 /* Runs drive() with packing buffers from the workspace cache; 0 on allocation failure. */
 static int drive_alloc(const sgemm_arch *ar, size_t m, size_t n, size_t k, float alpha, const float *a,
                        size_t lda, int trans_a, b_source *bs, float beta, float *c, size_t ldc,
@@ -439,14 +461,188 @@ static int drive_alloc(const sgemm_arch *ar, size_t m, size_t n, size_t k, float
         return 1;
     }
     /* One buffer: a depth block of B first (64-byte aligned panels), then the A block. */
-    size_t rows = m < ar->mc ? (m + ar->mr - 1) / ar->mr * ar->mr : ar->mc;
-    size_t depth = k < ar->kc ? k : ar->kc;
-    size_t b_floats = bs->packed ? 0 : bytes_for(depth * ((n + ar->nr - 1) / ar->nr) * ar->nr) / sizeof(float);
+    size_t b_floats = bs->packed ? 0 : b_block_floats(ar, n, k);
     size_t bytes;
-    float *work = workspace_get(b_floats + rows * depth + 16 /* the packers' slack */, &bytes);
+    float *work = workspace_get(b_floats + a_block_floats(ar, m, k), &bytes);
     if (!work) return 0;
     bs->work_b = work;
-    drive(ar, m, n, k, alpha, a, lda, trans_a, bs, beta, c, ldc, bias, work + b_floats);
+    drive(ar, m, n, 0, k, alpha, a, lda, trans_a, bs, beta, c, ldc, bias, work + b_floats);
+    workspace_put(work, bytes);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- parallel driver */
+
+/*
+ * Calls of at least this many multiply-adds (m * n * k) are split over the worker pool. A
+ * fork/join of two threads costs about a microsecond (benchmarks/pool), the time of ~80 k
+ * multiply-adds on one core. Measured on two Xeon (Emerald Rapids) cores: at 2^17 one and two
+ * threads tie (32 x 64 x 64), at 1 x 384 x 384 (the batch-1 projection, just above) and at
+ * 2^19 (128 x 64 x 64) two threads are 1.4x faster; at 2^16 they are slower.
+ */
+#define PARALLEL_MIN_MNK ((double)(1 << 17))
+
+/*
+ * Ranges per thread (more when rows exceed mc per range, see drive_parallel). More would
+ * balance better when a thread is held up, but each range costs a partial micro-panel at its
+ * edge (and a copy of a stored B, below): two ranges per thread measured 5-10% slower on the
+ * MiniLM shapes.
+ */
+#define TASKS_PER_THREAD 1
+
+/*
+ * The granularity of a row split, in rows. Row ranges of MR multiples would leave one thread
+ * 70 rows and the other 58 of m = 128 (MR = 14); an even split into multiples of 4 costs a
+ * partial micro-panel per range instead, which with 4 or more rows still keeps the FMA pipes
+ * full (4 rows x 2 vectors = 8 accumulators cover a 4-cycle latency on two pipes); it measured
+ * 5% faster on the MiniLM shapes.
+ */
+#define ROW_UNIT 4
+
+/* `units` units of `unit` rows or columns (the last unit may be short) cut evenly into `parts` ranges. */
+typedef struct split {
+    size_t unit, units, parts;
+} split;
+
+static void split_range(const split *s, size_t part, size_t total, size_t *lo, size_t *hi) {
+    size_t end = (part + 1) * s->units / s->parts * s->unit;
+    *lo = part * s->units / s->parts * s->unit;
+    *hi = end < total ? end : total;
+}
+
+/* The longest range of a split. */
+static size_t split_max(const split *s) { return (s->units + s->parts - 1) / s->parts * s->unit; }
+
+/* One parallel multiply, shared read-only by its tasks. */
+typedef struct par_gemm {
+    const sgemm_arch *ar;
+    size_t m, n, k0, k1;
+    float alpha, beta;
+    const float *a;
+    size_t lda;
+    int trans_a;
+    const float *b; /* stored op(B), when not packed */
+    size_t ldb;
+    int trans_b;
+    const float *packed; /* op(B) packed from depth k0 on: a tsk_packed_b's data, or `chunk` */
+    size_t n_panels;
+    float *chunk; /* depth blocks [k0, k1) of a stored op(B), packed by pack_task */
+    float *c;
+    size_t ldc;
+    const float *bias;
+    int by_rows;
+    split tiles, packs;
+    /* Scratch per slot: a depth block of B (column ranges of a stored B), then an A block. */
+    float *scratch;
+    size_t slot_floats, slot_b_floats;
+} par_gemm;
+
+/* Packs one range of NR-wide column panels of op(B), for every depth block of [k0, k1). */
+static void pack_task(void *ctx, size_t task, size_t slot) {
+    (void)slot;
+    const par_gemm *g = ctx;
+    const sgemm_arch *ar = g->ar;
+    size_t lo, hi;
+    split_range(&g->packs, task, g->n, &lo, &hi);
+    for (size_t pc = g->k0; pc < g->k1; pc += ar->kc) {
+        size_t kcb = g->k1 - pc < ar->kc ? g->k1 - pc : ar->kc;
+        const float *src = g->trans_b ? g->b + lo * g->ldb + pc : g->b + pc * g->ldb + lo;
+        /* B packers write only inside their panels, so adjacent ranges can pack at once. */
+        ar->pack_b(ar->nr, kcb, hi - lo, src, g->ldb, g->trans_b,
+                   g->chunk + (pc - g->k0) * g->n_panels * ar->nr + lo / ar->nr * kcb * ar->nr);
+    }
+}
+
+/* Computes one range of rows, or of NR-wide column panels, of C over depths [k0, k1). */
+static void tile_task(void *ctx, size_t task, size_t slot) {
+    const par_gemm *g = ctx;
+    float *work = g->scratch + slot * g->slot_floats;
+    size_t lo, hi;
+    if (g->by_rows) {
+        split_range(&g->tiles, task, g->m, &lo, &hi);
+        if (lo >= hi) return;
+        b_source bs = {g->packed, g->n_panels, 0, g->k0, g->b, g->ldb, g->trans_b, work};
+        drive(g->ar, hi - lo, g->n, g->k0, g->k1, g->alpha, g->trans_a ? g->a + lo : g->a + lo * g->lda, g->lda,
+              g->trans_a, &bs, g->beta, g->c + lo * g->ldc, g->ldc, g->bias, work + g->slot_b_floats);
+    } else {
+        split_range(&g->tiles, task, g->n, &lo, &hi);
+        if (lo >= hi) return;
+        b_source bs = {g->packed, g->n_panels, lo / g->ar->nr, g->k0,
+                       g->trans_b ? g->b + lo * g->ldb : g->b + lo, g->ldb, g->trans_b, work};
+        drive(g->ar, g->m, hi - lo, g->k0, g->k1, g->alpha, g->a, g->lda, g->trans_a, &bs, g->beta, g->c + lo,
+              g->ldc, g->bias ? g->bias + lo : NULL, work + g->slot_b_floats);
+    }
+}
+
+/*
+ * drive() over the worker pool, for B stored (b) or packed (packed); m, n, k > 0. M is cut
+ * into row ranges or, when it is too small to share (m <= 2 * MR: the batch-1 case), N into
+ * ranges of whole NR-wide panels, which is how a prepacked B can be split. Each range runs
+ * drive() on its own scratch slot, all of them allocated before the fork, so a failed
+ * allocation leaves C untouched. A stored B is packed by each column range for its own
+ * columns; by each row range whole, when there is one range per thread; and otherwise by all
+ * threads together, as many depth blocks as fit in one cached workspace buffer at a time,
+ * before the row ranges use them.
+ * Returns -1 if the call is too small to split (run it serially), 0 if the buffer could not
+ * be allocated (nothing was written), 1 when done.
+ */
+static int drive_parallel(const sgemm_arch *ar, size_t m, size_t n, size_t k, float alpha, const float *a,
+                          size_t lda, int trans_a, const float *b, size_t ldb, int trans_b,
+                          const tsk_packed_b *packed, float beta, float *c, size_t ldc, const float *bias) {
+    const size_t threads = tsk_pool_threads();
+    if (threads < 2 || (double)m * (double)n * (double)k < PARALLEL_MIN_MNK) return -1;
+    const size_t nr = ar->nr, n_panels = (n + nr - 1) / nr;
+    par_gemm g = {ar, m, n, 0, k, alpha, beta, a, lda, trans_a, b, ldb, trans_b, NULL, 0, NULL, c, ldc, bias,
+                  m > 2 * ar->mr, {0, 0, 0}, {0, 0, 0}, NULL, 0, 0};
+    g.tiles = g.by_rows ? (split){ROW_UNIT, (m + ROW_UNIT - 1) / ROW_UNIT, 0} : (split){nr, n_panels, 0};
+    size_t parts = threads * TASKS_PER_THREAD;
+    if (g.by_rows) {
+        /* Ranges of at most mc rows: a longer one would end in a thin row block that streams
+         * all of B past a few rows. */
+        size_t blocks = (m + ar->mc - 1) / ar->mc;
+        if (blocks > parts) parts = (blocks + threads - 1) / threads * threads;
+    }
+    g.tiles.parts = parts < g.tiles.units ? parts : g.tiles.units;
+    if (g.tiles.parts < 2) return -1;
+    const size_t width = threads < g.tiles.parts ? threads : g.tiles.parts;
+
+    /* With one row range per thread, each packing its own copy of a stored B measured 7-10%
+     * faster than packing it together (no barrier, and no half of B fetched from the other
+     * core's cache). A fork that finds the pool busy runs its ranges inline and then packs B
+     * once per range: a few percent, in a process that is already using every core. */
+    const int share_b = !packed && g.by_rows && g.tiles.parts > width;
+    g.slot_b_floats = packed || share_b ? 0 : b_block_floats(ar, g.by_rows ? n : split_max(&g.tiles), k);
+    g.slot_floats = g.slot_b_floats + a_block_floats(ar, g.by_rows ? split_max(&g.tiles) : m, k);
+    size_t chunk_k = k, chunk_floats = 0;
+    if (share_b) {
+        /* Depth blocks that fit in one cached buffer beside the slots (at least one). */
+        const size_t block = ar->kc * n_panels * nr, slots = width * g.slot_floats;
+        const size_t budget = WORKSPACE_MAX_BYTES / sizeof(float);
+        const size_t blocks = budget > slots + block ? (budget - slots) / block : 1;
+        if (blocks * ar->kc < k) chunk_k = blocks * ar->kc;
+        chunk_floats = bytes_for(chunk_k * n_panels * nr) / sizeof(float);
+    }
+    size_t bytes;
+    float *work = workspace_get(chunk_floats + width * g.slot_floats, &bytes);
+    if (!work) return 0;
+    g.scratch = work + chunk_floats;
+    if (packed) {
+        g.packed = packed->data;
+        g.n_panels = packed->n_panels;
+        tsk_pool_run(g.tiles.parts, width, tile_task, &g);
+    } else if (share_b) {
+        g.packed = g.chunk = work;
+        g.n_panels = n_panels;
+        g.packs = (split){nr, n_panels, n_panels < 4 * width ? n_panels : 4 * width};
+        for (size_t k0 = 0; k0 < k; k0 += chunk_k) {
+            g.k0 = k0;
+            g.k1 = k - k0 < chunk_k ? k : k0 + chunk_k;
+            tsk_pool_run(g.packs.parts, width, pack_task, &g);
+            tsk_pool_run(g.tiles.parts, width, tile_task, &g);
+        }
+    } else {
+        tsk_pool_run(g.tiles.parts, width, tile_task, &g);
+    }
     workspace_put(work, bytes);
     return 1;
 }
@@ -458,20 +654,36 @@ int tsk_sgemm(tsk_variant variant, int trans_a, int trans_b, size_t m, size_t n,
     const sgemm_arch *ar = arch_for(variant);
     if (!ar) return 0;
     if (alpha == 0.0f) k = 0; /* C = beta * C without reading A or B */
-    b_source bs = {NULL, b, ldb, trans_b, NULL};
+    if (m && n && k) {
+        int done = drive_parallel(ar, m, n, k, alpha, a, lda, trans_a, b, ldb, trans_b, NULL, beta, c, ldc, NULL);
+        if (done >= 0) return done;
+    }
+    b_source bs = {NULL, 0, 0, 0, b, ldb, trans_b, NULL};
     return drive_alloc(ar, m, n, k, alpha, a, lda, trans_a, &bs, beta, c, ldc, NULL);
+}
+
+/* The blocking `packed` was built for, if `variant` (AUTO: that one) names it and can run here. */
+static const sgemm_arch *packed_arch(tsk_variant variant, const tsk_packed_b *packed) {
+    const sgemm_arch *ar = arch_for(variant == TSK_VARIANT_AUTO ? packed->arch->variant : variant);
+    return ar == packed->arch ? ar : NULL;
 }
 
 int tsk_sgemm_packed_rows(tsk_variant variant, size_t m0, size_t m1, const float *a, size_t lda,
                           const tsk_packed_b *b, float beta, float *c, size_t ldc, const float *bias) {
-    const sgemm_arch *ar = arch_for(variant == TSK_VARIANT_AUTO ? b->arch->variant : variant);
-    if (!ar || ar != b->arch) return 0;
+    const sgemm_arch *ar = packed_arch(variant, b);
+    if (!ar) return 0;
     if (m1 <= m0) return 1;
-    b_source bs = {b, NULL, 0, 0, NULL};
+    b_source bs = {b->data, b->n_panels, 0, 0, NULL, 0, 0, NULL};
     return drive_alloc(ar, m1 - m0, b->n, b->k, 1.0f, a + m0 * lda, lda, 0, &bs, beta, c + m0 * ldc, ldc, bias);
 }
 
 int tsk_sgemm_packed(tsk_variant variant, size_t m, const float *a, size_t lda, const tsk_packed_b *b,
                      float beta, float *c, size_t ldc, const float *bias) {
+    const sgemm_arch *ar = packed_arch(variant, b);
+    if (!ar) return 0;
+    if (m && b->n && b->k) {
+        int done = drive_parallel(ar, m, b->n, b->k, 1.0f, a, lda, 0, NULL, 0, 0, b, beta, c, ldc, bias);
+        if (done >= 0) return done;
+    }
     return tsk_sgemm_packed_rows(variant, 0, m, a, lda, b, beta, c, ldc, bias);
 }

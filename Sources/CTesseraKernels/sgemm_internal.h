@@ -24,7 +24,8 @@ typedef void (*tsk_sgemm_kernel_fn)(size_t kc, const float *a, const float *b, f
  * Packing (see sgemm.c): op(A) rows [0, rows) x depth [0, kc) into ceil(rows / mr) panels of
  * kc x mr floats, zero rows past the end; op(B) depth [0, kc) x columns [0, cols) into
  * ceil(cols / nr) 64-byte aligned panels of kc x nr floats, zero columns past the end.
- * A pack may write up to 16 floats past its panels (callers allocate that slack).
+ * An A pack may write up to 16 floats past its panels (callers allocate that slack); a B pack
+ * writes only inside its panels, so threads may pack adjacent column ranges at once.
  */
 typedef void (*tsk_sgemm_pack_fn)(size_t r, size_t kc, size_t count, const float *src, size_t ld, int trans,
                                   float *dst);

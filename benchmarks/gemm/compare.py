@@ -11,9 +11,10 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 # M, N, K: square sizes, then MiniLM-L6 (sequence 128, hidden 384, FFN 1536): the Q/K/V and
-# output projections (N=K=384), the FFN up projection (N=1536) and down projection (K=1536).
+# output projections (N=K=384), the FFN up projection (N=1536) and down projection (K=1536),
+# and a projection at batch 1, sequence 1 (M=1: Tessera splits N instead of M).
 SHAPES = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
-          (128, 384, 384), (128, 1536, 384), (128, 384, 1536)]
+          (128, 384, 384), (128, 1536, 384), (128, 384, 1536), (1, 384, 384)]
 
 
 def numpy_gflops(m, n, k, threads, trials, seconds):
@@ -37,8 +38,8 @@ def numpy_gflops(m, n, k, threads, trials, seconds):
 
 
 def tessera_gflops(binary, m, n, k, trials, seconds):
-    """{(threads, mode): GFLOP/s} and the kernel variant from one bench_gemm run."""
-    out = subprocess.run([binary, str(m), str(n), str(k), str(trials), str(seconds)],
+    """{(threads, mode): GFLOP/s} and the kernel variant from one bench_gemm run (1 and 2 threads)."""
+    out = subprocess.run([binary, str(m), str(n), str(k), str(trials), str(seconds), "1", "2"],
                          check=True, capture_output=True, text=True).stdout
     results, variant = {}, "?"
     for line in out.splitlines():

@@ -91,6 +91,7 @@ mkdir -p "$work/tesserad"
 say "starting tesserad on 127.0.0.1:$tessera_port (store in $work/tesserad)"
 (cd "$work/tesserad" && exec "$bin/tesserad" --listen "127.0.0.1:$tessera_port") >"$work/tesserad.log" 2>&1 &
 pids+=($!)
+tessera_pid=$!
 wait_for "http://127.0.0.1:$tessera_port/v2/health/ready" 120 "${pids[-1]}" tesserad
 wait_for "http://127.0.0.1:$tessera_port/v2/models/iris/ready" 60 "${pids[-1]}" tesserad
 
@@ -106,6 +107,7 @@ say "starting http-peers plain on 127.0.0.1:$plain_port"
 TESSERA_PLUGIN_PATH="$bin" "$peers" plain --port "$plain_port" --body-file "$work/iris-response.json" \
     --model "$root/demo/iris/iris-mlp.onnx" >"$work/plain.log" 2>&1 &
 pids+=($!)
+plain_pid=$!
 wait_for "http://127.0.0.1:$plain_port/health" 30 "${pids[-1]}" plain
 
 # --- wrk runs ---------------------------------------------------------------------------------
@@ -123,29 +125,39 @@ to_us() {
     }'
 }
 
-declare -A rps p50 p99 errors
-measure() {   # NAME URL
+# CPU time (user + system, clock ticks) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+ticks_per_s="$(getconf CLK_TCK)"
+
+declare -A rps p50 p99 errors cpu
+measure() {   # NAME URL SERVER_PID
     local name="$1" url="$2" out="$work/wrk-$1.txt"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$work/post.lua" "$url" >/dev/null
+    local before after
+    before="$(cpu_ticks "$3")"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/post.lua" "$url" >"$out"
-    local r l50 l99 bad
+    after="$(cpu_ticks "$3")"
+    local r l50 l99 bad n c
     r="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
+    n="$(awk '/requests in/ {print $1}' "$out")"
+    # The server's CPU per request: independent of how busy the rest of the machine is.
+    c="$(awk -v d="$((after - before))" -v t="$ticks_per_s" -v n="$n" 'BEGIN {printf "%.0f", (n > 0 ? d / t * 1e6 / n : 0)}')"
     l50="$(to_us "$(awk '$1 == "50%" {print $2}' "$out")")"
     l99="$(to_us "$(awk '$1 == "99%" {print $2}' "$out")")"
     bad="$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {for (i = 3; i <= NF; i += 2) {gsub(",", "", $(i+1)); n += $(i+1)}} END {print n + 0}' "$out")"
-    say "$(printf '%-8s %10.0f req/s  p50 %8.0f us  p99 %8.0f us  errors %s' "$name" "$r" "$l50" "$l99" "$bad")"
+    say "$(printf '%-8s %10.0f req/s  p50 %8.0f us  p99 %8.0f us  server CPU %4d us/req  errors %s' "$name" "$r" "$l50" "$l99" "$c" "$bad")"
     if [ -z "${rps[$name]:-}" ] || awk -v a="$r" -v b="${rps[$name]}" 'BEGIN {exit !(a > b)}'; then
-        rps[$name]="$r"; p50[$name]="$l50"; p99[$name]="$l99"; errors[$name]="$bad"
+        rps[$name]="$r"; p50[$name]="$l50"; p99[$name]="$l99"; errors[$name]="$bad"; cpu[$name]="$c"
     fi
 }
 
 say "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency (after ${WARMUP}s warm-up), $ROUNDS round(s)"
 for round in $(seq 1 "$ROUNDS"); do
-    measure plain "http://127.0.0.1:$plain_port/plain"
-    measure tessera "http://127.0.0.1:$tessera_port/v2/models/iris/infer"
+    measure plain "http://127.0.0.1:$plain_port/plain" "$plain_pid"
+    measure tessera "http://127.0.0.1:$tessera_port/v2/models/iris/infer" "$tessera_pid"
     if [ "${DIAGNOSTICS:-1}" != 0 ]; then
-        measure json "http://127.0.0.1:$plain_port/json"
-        measure engine "http://127.0.0.1:$plain_port/engine"
+        measure json "http://127.0.0.1:$plain_port/json" "$plain_pid"
+        measure engine "http://127.0.0.1:$plain_port/engine" "$plain_pid"
     fi
 done
 
@@ -168,23 +180,24 @@ verdict="$(awk -v r="$ratio" -v g="$GOAL" 'BEGIN {print (r >= g) ? "PASS" : "FAI
 if [ "${errors[plain]}" != 0 ] || [ "${errors[tessera]}" != 0 ]; then
     verdict="INVALID: some answers were not 2xx or sockets failed (see the errors column)"
 fi
-row() { printf '| %s | %s | %s | %s | %s |\n' "$@"; }
+row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
 fmt() { awk -v v="$1" 'BEGIN {printf "%.0f", v}'; }
 
 echo
 echo "date: $(date -u +%Y-%m-%d), machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, ${WARMUP}s warm-up, best of $ROUNDS round(s); body $(printf %s "$body" | wc -c) B, answer $(wc -c <"$work/iris-response.json") B; wrk shares the cores with the server"
 echo
-row "what" "requests/s" "p50 µs" "p99 µs" "errors"
-row "---" "---:" "---:" "---:" "---:"
-row "plain Hummingbird route, fixed body (framework ceiling)" "$(fmt "${rps[plain]}")" "$(fmt "${p50[plain]}")" "$(fmt "${p99[plain]}")" "${errors[plain]}"
-row "Tessera iris inference, POST /v2/models/iris/infer" "$(fmt "${rps[tessera]}")" "$(fmt "${p50[tessera]}")" "$(fmt "${p99[tessera]}")" "${errors[tessera]}"
+row "what" "requests/s" "p50 µs" "p99 µs" "server CPU µs/request" "errors"
+row "---" "---:" "---:" "---:" "---:" "---:"
+row "plain Hummingbird route, fixed body (framework ceiling)" "$(fmt "${rps[plain]}")" "$(fmt "${p50[plain]}")" "$(fmt "${p99[plain]}")" "${cpu[plain]}" "${errors[plain]}"
+row "Tessera iris inference, POST /v2/models/iris/infer" "$(fmt "${rps[tessera]}")" "$(fmt "${p50[tessera]}")" "$(fmt "${p99[tessera]}")" "${cpu[tessera]}" "${errors[tessera]}"
 if [ "${DIAGNOSTICS:-1}" != 0 ]; then
-    row "diagnostic: plain route + JSON decode/encode" "$(fmt "${rps[json]}")" "$(fmt "${p50[json]}")" "$(fmt "${p99[json]}")" "${errors[json]}"
-    row "diagnostic: plain route + JSON + executor.run inline" "$(fmt "${rps[engine]}")" "$(fmt "${p50[engine]}")" "$(fmt "${p99[engine]}")" "${errors[engine]}"
+    row "diagnostic: plain route + JSON decode/encode" "$(fmt "${rps[json]}")" "$(fmt "${p50[json]}")" "$(fmt "${p99[json]}")" "${cpu[json]}" "${errors[json]}"
+    row "diagnostic: plain route + JSON + executor.run inline" "$(fmt "${rps[engine]}")" "$(fmt "${p50[engine]}")" "$(fmt "${p99[engine]}")" "${cpu[engine]}" "${errors[engine]}"
 fi
 for t in 1 2; do
-    row "raw engine, executor.run, $t thread(s) (calls/s)" "$(raw_field "$t" calls_per_s)" "$(raw_field "$t" p50_us)" "$(raw_field "$t" p99_us)" "-"
+    row "raw engine, executor.run, $t thread(s) (calls/s)" "$(raw_field "$t" calls_per_s)" "$(raw_field "$t" p50_us)" "$(raw_field "$t" p99_us)" \
+        "$(awk -v s="$(raw_field "$t" seconds)" -v c="$(raw_field "$t" calls)" -v t="$t" 'BEGIN {printf "%.1f", (c > 0 ? s * t * 1e6 / c : 0)}')" "-"
 done
 echo
 if command -v python3 >/dev/null && [ -s "$work/iris-stats.json" ]; then

@@ -336,13 +336,20 @@ static int encode_initializer(saver *s, size_t index, obuf *headers, saved_tenso
     if (view.ndim > TSR_MAX_RANK || (view.ndim > 0 && view.shape == NULL)) {
         return saver_fail(s, TSR_ERR_INVALID_ARGUMENT, "initializer '%s' has an invalid shape (rank %u)", name, (unsigned)view.ndim);
     }
-    uint64_t bytes = type->size;
+    /* The element count as the host and the loader compute it (in order, bounded by INT64_MAX),
+       then the bytes: a running product of bytes would refuse shapes such as [2^61, 0] of
+       DOUBLE, which the loader accepts (found by fuzz/). */
+    uint64_t count = 1;
     for (uint32_t d = 0; d < view.ndim; d++) {
-        if (view.shape[d] < 0 || (view.shape[d] != 0 && bytes > UINT64_MAX / (uint64_t)view.shape[d])) {
+        if (view.shape[d] < 0 || (view.shape[d] != 0 && count > (uint64_t)INT64_MAX / (uint64_t)view.shape[d])) {
             return saver_fail(s, TSR_ERR_INVALID_ARGUMENT, "initializer '%s' has an invalid dimension %" PRId64, name, view.shape[d]);
         }
-        bytes *= (uint64_t)view.shape[d];
+        count *= (uint64_t)view.shape[d];
     }
+    if (count > UINT64_MAX / type->size) {
+        return saver_fail(s, TSR_ERR_INVALID_ARGUMENT, "initializer '%s' has %" PRIu64 " elements, too many to store", name, count);
+    }
+    uint64_t bytes = count * type->size;
     if (bytes != view.byte_size || (bytes > 0 && view.data == NULL)) {
         return saver_fail(s, TSR_ERR_INVALID_ARGUMENT, "initializer '%s' has byte_size %" PRIu64 " but its dtype and shape need %" PRIu64,
                           name, view.byte_size, bytes);

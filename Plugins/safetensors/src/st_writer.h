@@ -110,7 +110,8 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
             int overflow = 0;
             for (uint32_t d = 0; d < view.ndim; d++) {
                 if (view.shape[d] < 0) overflow = 1;
-                else if (view.shape[d] != 0 && bytes > UINT64_MAX / (uint64_t)view.shape[d]) overflow = 1;
+                /* INT64_MAX, as the reader checks: never write a file it would refuse to read. */
+                else if (view.shape[d] != 0 && bytes > (uint64_t)INT64_MAX / (uint64_t)view.shape[d]) overflow = 1;
                 else bytes *= (uint64_t)view.shape[d];
             }
             if (overflow || bytes != view.byte_size || (bytes > 0 && view.data == NULL)) {

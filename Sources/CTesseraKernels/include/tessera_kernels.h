@@ -47,6 +47,40 @@ const char *tsk_variant_name(tsk_variant variant);
  */
 int tsk_sdot(tsk_variant variant, const float *a, const float *b, size_t n, float *out);
 
+/* ================================================================ Worker pool
+ *
+ * One process-wide pool of persistent threads (thread_pool.c) that the kernels split large
+ * calls over. Its size counts the calling thread: the default is the CPUs this process may run
+ * on, or TESSERA_NUM_THREADS if that is set to a positive integer (read on first use); 1 means
+ * no worker threads. Workers are created on the first fork that needs them and stay, spinning
+ * for ~50 us after each fork and then sleeping, so forks a few microseconds apart cost about a
+ * microsecond and an idle pool costs nothing.
+ */
+
+/** The number of threads forks use, the caller included (>= 1). [any-thread] */
+size_t tsk_pool_threads(void);
+
+/**
+ * Sets the number of threads forks use, the caller included: 1 runs everything on the calling
+ * thread; 0 restores the default. Clamped to [1, 256]; returns the value now in effect.
+ * A fork in flight keeps its threads; surplus workers exit now, or at the next fork if one is
+ * in flight. [any-thread]
+ */
+size_t tsk_pool_set_threads(size_t threads);
+
+/**
+ * Runs fn(ctx, task) once for every task in [0, tasks), spread over the calling thread and
+ * the pool's workers, and returns when all have returned; their writes are then visible to the
+ * caller. Tasks are claimed one at a time as threads free up, in no fixed order, so fn must not
+ * depend on which thread runs which task, and tasks should be coarse (microseconds or more).
+ * When the pool is already running another thread's fork, or when called from inside a task,
+ * the caller runs all the tasks itself, in order (so it does too for more than 2^32 - 1
+ * tasks): concurrent callers never block each other and never oversubscribe the cores.
+ * `ctx` is borrowed for the duration of the call.
+ * [any-thread] fn runs on the calling thread and on pool threads, concurrently.
+ */
+void tsk_parallel_for(size_t tasks, void (*fn)(void *ctx, size_t task), void *ctx);
+
 /* ================================================================ SGEMM
  *
  * Single-precision matrix multiply, row-major throughout: element (i, j) of a matrix X with
@@ -54,21 +88,28 @@ int tsk_sdot(tsk_variant variant, const float *a, const float *b, size_t n, floa
  * (for op(A) = A^T that is m, for op(B) = B^T it is k). Matrices are read only; C must not
  * overlap A or B. beta == 0 means C is written without being read (NaN/Inf in C are ignored).
  *
+ * Threads: tsk_sgemm and tsk_sgemm_packed split calls of at least 2^17 multiply-adds
+ * (m * n * k) over the worker pool (tsk_parallel_for): M into row ranges, or, for m <= 2 * MR
+ * (the batch-1 case), N into ranges of whole micro-panels. Every element of C is summed in
+ * the same order whatever the split, so results are bit-identical for every thread count.
+ *
  * Memory: a call needs one packing buffer: the packed block of A (at most mc x kc floats,
- * about 380 KiB) plus, for tsk_sgemm, one depth block of op(B) (kc x n floats, kc <= 384). Buffers come
+ * about 380 KiB) plus, for tsk_sgemm, one depth block of op(B) (kc x n floats, kc <= 384); a
+ * call split over the pool needs one A block per thread plus, for tsk_sgemm, as many depth
+ * blocks of op(B) as fit in 8 MiB (at least one). Buffers come
  * from a process-wide cache of 4 (each at most 8 MiB; larger ones are aligned_alloc'ed and
  * freed per call) guarded by a lock, so steady-state calls do not allocate;
- * tsk_sgemm_trim_workspace frees the cache. That cache is the only global mutable state: all
- * functions are [any-thread] and may run concurrently, including on one tsk_packed_b.
- * They return 0, having written nothing, if `variant` cannot run on this CPU or an allocation
- * fails; 1 on success.
+ * tsk_sgemm_trim_workspace frees the cache. That cache and the worker pool are the only global
+ * mutable state: all functions are [any-thread] and may run concurrently, including on one
+ * tsk_packed_b. They return 0, having written nothing, if `variant` cannot run on this CPU or
+ * an allocation fails; 1 on success.
  */
 
 /**
  * C = alpha * op(A) * op(B) + beta * C, with op(A) m x k, op(B) k x n, C m x n.
  * trans_a / trans_b: 0 means op(X) = X, 1 means op(X) = X^T (so A is stored k x m when
  * trans_a). k == 0 or alpha == 0 leaves C = beta * C without reading A or B.
- * [any-thread] Single-threaded: runs entirely on the calling thread.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
  */
 int tsk_sgemm(tsk_variant variant, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);
@@ -104,17 +145,18 @@ size_t tsk_packed_b_n(const tsk_packed_b *packed);
  * C = A * B + beta * C + bias, with A m x k (not transposed, row-major with lda), B the packed
  * k x n, C m x n, and bias NULL or n floats added to every row.
  * `variant` must be AUTO or the variant `b` was packed for; otherwise returns 0.
- * [any-thread] Single-threaded: runs entirely on the calling thread.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
  */
 int tsk_sgemm_packed(tsk_variant variant, size_t m, const float *a, size_t lda, const tsk_packed_b *b,
                      float beta, float *c, size_t ldc, const float *bias);
 
 /**
  * The rows [m0, m1) of tsk_sgemm_packed: `a` and `c` still point at row 0 of the whole
- * matrices, and only rows m0..m1-1 of C are read or written. The caller does the threading:
- * a worker pool calls this in parallel on disjoint row ranges (sharing one packed B, read
+ * matrices, and only rows m0..m1-1 of C are read or written. For callers that do their own
+ * threading: calls may run in parallel on disjoint row ranges (sharing one packed B, read
  * only); any split gives the same bits as one call over [0, m).
- * [any-thread] Single-threaded per call; concurrent calls must not overlap in rows of C.
+ * [any-thread] Single-threaded: never uses the worker pool; concurrent calls must not overlap
+ * in rows of C.
  */
 int tsk_sgemm_packed_rows(tsk_variant variant, size_t m0, size_t m1, const float *a, size_t lda,
                           const tsk_packed_b *b, float beta, float *c, size_t ldc, const float *bias);

@@ -26,6 +26,9 @@ public struct FormatDetector: Sendable {
         guard !formats.isEmpty else {
             throw PluginError(.notFound, "no format plugins are loaded; enable one (e.g. the bundled 'safetensors') in tessera.toml")
         }
+        guard FileManager.default.fileExists(atPath: path.path) else {
+            throw PluginError(.notFound, "no file or folder at \(path.path)")
+        }
         let names = formats.map(\.name).joined(separator: ", ")
         if let forced {
             guard let format = formats.first(where: { $0.name == forced }) else {

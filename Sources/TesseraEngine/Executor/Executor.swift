@@ -5,7 +5,11 @@
 /// kernels' layout (copying: initializer memory is never written). Each `run` then checks
 /// its inputs against the graph's, looks up (or builds and caches) the plan for those input
 /// shapes — every value's shape and its place in a scratch arena, with buffers shared between
-/// values whose lifetimes do not overlap — and runs the nodes in order on one thread.
+/// values whose lifetimes do not overlap — and runs the nodes in order on the calling thread.
+/// Large MatMul/Gemm nodes also use the kernels' process-wide worker pool (`tsk_parallel_for`;
+/// its size is `TESSERA_NUM_THREADS`, default the CPU count). One multiply at a time has the
+/// pool; one that finds it busy (another run's) runs on its own thread, so concurrent runs
+/// never wait for each other. The bits do not depend on the thread count.
 ///
 /// Thread safety: `run` may be called from any number of threads at once. The executor's
 /// own state is immutable except for the plan cache and the arena pool, both behind locks;

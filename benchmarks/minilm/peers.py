@@ -16,7 +16,8 @@ tokenization, the encoder run and the pooling are inside the clock for every sys
   os.cpu_count()): its own tokenizer (transformers' fast BertTokenizer), forward, pooling and
   normalization, as a sentence-transformers user calls it.
 The "model_*" metrics time the encoder alone (input tensors built beforehand, no pooling), for
-diagnosis. Imports are not in the load time (reported apart as import_ms).
+diagnosis; for onnxruntime "model_1thread_*" repeat them on a session with intra_op_num_threads=1
+(after the peak RSS is taken). Imports are not in the load time (reported apart as import_ms).
 """
 import argparse
 import json
@@ -78,7 +79,7 @@ def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-def measure(system, args, embed, model_only, ids_of, sentences, golden, max_len):
+def measure(system, args, embed, model_only, ids_of, sentences, golden, max_len, extra=None):
     """The shared part: ids, check, the end-to-end rows, the model-only diagnostics."""
     short = sentences[0]
     batch = [sentences[i % len(sentences)] for i in range(args.batch)]
@@ -118,6 +119,8 @@ def measure(system, args, embed, model_only, ids_of, sentences, golden, max_len)
     metric(system, "model_batch32_sentences_per_s", args.batch / (p50 / 1e3), "sentences/s", batch_p50_ms=p50)
 
     metric(system, "peak_rss_mib", peak_rss_mib(), "MiB")
+    if extra:
+        extra(short, long, batch)  # diagnostics after the peak RSS, so they do not count in it
 
 
 def run_onnxruntime(args, sentences, golden):
@@ -177,8 +180,25 @@ def run_onnxruntime(args, sentences, golden):
     def ids_of(texts, limit):
         return [list(e.ids) for e in tokenizers[limit].encode_batch(texts)]
 
+    def one_thread(short, long, batch):
+        """The encoder alone on a second session with intra_op_num_threads=1: Tessera's executor
+        runs a graph on one thread, so this separates kernels from threading."""
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        single = ort.InferenceSession(args.model, sess_options=options, providers=["CPUExecutionProvider"])
+        for name, texts, limit, warmup, runs in [("short", [short], max_len, args.warmup, args.runs),
+                                                 ("seq128", [long], args.sequence, args.warmup, args.runs),
+                                                 ("batch32", batch, max_len, args.batch_warmup, args.batch_runs)]:
+            inputs = feeds(texts, limit)
+            p50, p90 = latency(warmup, runs, lambda: single.run(["last_hidden_state"], inputs))
+            if name == "batch32":
+                metric(system, "model_1thread_batch32_sentences_per_s", args.batch / (p50 / 1e3), "sentences/s", batch_p50_ms=p50)
+            else:
+                metric(system, f"model_1thread_{name}_p50_ms", p50, "ms", p90=p90)
+
     args.long_text = long_text(sentences, lambda text: _count(tokenizer, text), args.sequence)
-    measure(system, args, embed, model_only, ids_of, sentences, golden, max_len)
+    measure(system, args, embed, model_only, ids_of, sentences, golden, max_len,
+            extra=None if args.no_one_thread else one_thread)
 
 
 def _count(tokenizer, text):
@@ -253,6 +273,8 @@ def main():
     parser.add_argument("--batch-warmup", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--sequence", type=int, default=128)
+    parser.add_argument("--no-one-thread", action="store_true",
+                        help="onnxruntime: skip the one-thread encoder diagnostic")
     args = parser.parse_args()
     if args.system == "onnxruntime" and not args.model:
         parser.error("onnxruntime needs --model")

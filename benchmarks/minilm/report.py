@@ -127,6 +127,11 @@ def main():
         ("batch 32, sentences/s (from the p50 batch)", "model_batch32_sentences_per_s", True, 0),
     ]:
         diag.append(f"| {label} | " + " | ".join(fmt(best(rounds, s, name, higher), digits) for s in SYSTEMS) + " |")
+    one = [best(rounds, "onnxruntime", n, h) for n, h in [("model_1thread_short_p50_ms", False),
+           ("model_1thread_seq128_p50_ms", False), ("model_1thread_batch32_sentences_per_s", True)]]
+    if None not in one:
+        diag.append(f"| onnxruntime with intra_op_num_threads=1, encoder only (short ms / seq128 ms / batch 32 sentences/s) | "
+                    f"— | {one[0]:.2f} / {one[1]:.2f} / {one[2]:,.0f} | — |")
     pair = best(rounds, "tessera", "batch32_as_2x16_threads_sentences_per_s", True)
     tokenize = best(rounds, "tessera", "tokenize_batch32_p50_ms", False)
 
@@ -157,7 +162,7 @@ def main():
             f"{k} {min(p[k] for p in ort_parts):.0f}" for k in keys))
     print("imports, not in the load row: onnxruntime+tokenizers+numpy "
           f"{info['onnxruntime'].get('import_ms', 0):.0f} ms, torch+sentence-transformers {info['pytorch'].get('import_ms', 0):.0f} ms (first round)")
-    print(f"threads: Tessera {info['tessera']['threads']} (the executor runs a graph on the calling thread), "
+    print(f"threads: Tessera {info['tessera']['threads']} ({info['tessera']['note']}), "
           f"onnxruntime intra_op_num_threads={info['onnxruntime']['threads']}, torch {info['pytorch']['threads']}")
     print(f"versions: onnxruntime {info['onnxruntime']['version']} ({info['onnxruntime']['note']}); "
           f"torch {info['pytorch']['version']} ({info['pytorch']['note']}); Tessera CPU.kernelVariant {info['tessera']['kernel_variant']} (the dot-product family; SGEMM picks its own variant)")

@@ -91,7 +91,8 @@ run_one() {   # ROUND SYSTEM
     say "round $1/$ROUNDS: $2 (load average $load)"
     case "$2" in
         tessera)
-            TESSERA_PLUGIN_PATH="$bin" "$bin/minilm-bench" --model "$MODEL" --tokenizer "$folder" "${common[@]}" \
+            # TESSERA_NUM_THREADS: the kernels' worker pool, the same core count onnxruntime gets.
+            TESSERA_NUM_THREADS="$(nproc)" TESSERA_PLUGIN_PATH="$bin" "$bin/minilm-bench" --model "$MODEL" --tokenizer "$folder" "${common[@]}" \
                 >"$out" 2>"$out.log" || die "minilm-bench failed: $(tail -n 20 "$out.log")" ;;
         onnxruntime | pytorch)
             # OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE may be set on this machine for old OpenBLAS

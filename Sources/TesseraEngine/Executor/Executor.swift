@@ -124,7 +124,8 @@ public final class Executor: Sendable {
     /// The inputs in graph order, after checking names, element types and shapes.
     private func checkedInputs(_ given: [String: Tensor]) throws(EngineError) -> [Tensor] {
         let expected = program.graphInputs
-        let listing = expected.map { "'\($0.name)' (\($0.dtype) \($0.shape))" }.joined(separator: ", ")
+        // Built only for an error message: this check runs on every request.
+        var listing: String { expected.map { "'\($0.name)' (\($0.dtype) \($0.shape))" }.joined(separator: ", ") }
         if let unknown = given.keys.sorted().first(where: { name in !expected.contains { $0.name == name } }) {
             throw EngineError(.invalidTensor, "unknown input '\(unknown)'; the graph's inputs are \(listing)")
         }

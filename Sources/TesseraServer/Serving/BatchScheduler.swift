@@ -69,7 +69,8 @@ public final class BatchScheduler: @unchecked Sendable {
         self.run = run
         for index in 0..<max(options.instances, 1) {
             let thread = Thread { [self] in workerLoop() }
-            thread.name = "tessera-\(label)-\(index)"
+            // Linux keeps 15 bytes of a thread name; longer names are not applied at all.
+            thread.name = String("tsr-\(index)-\(label)".utf8.prefix(15)) ?? "tessera-worker"
             running += 1
             thread.start()
         }

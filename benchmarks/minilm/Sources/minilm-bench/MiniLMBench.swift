@@ -217,9 +217,13 @@ struct MiniLMBench {
             fail("\(options.model) was read by '\(detection.format.name)', not the onnx plugin")
         }
 
+        // The kernels' worker pool: TESSERA_NUM_THREADS when set to a positive integer, else the
+        // CPU count (run.sh sets it to the core count, as onnxruntime's intra_op_num_threads).
+        let threads = ProcessInfo.processInfo.environment["TESSERA_NUM_THREADS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+            ?? ProcessInfo.processInfo.activeProcessorCount
         emit(["kind": "info", "system": "tessera", "kernel_variant": CPU.kernelVariant,  // the sdot family's
-              "cpu_features": CPU.features, "threads": 1, "max_seq_length": maxLength,
-              "note": "Executor.run runs a graph on the calling thread"])
+              "cpu_features": CPU.features, "threads": threads, "max_seq_length": maxLength,
+              "note": "nodes run in order on the calling thread; large MatMul/Gemm split over the kernels' worker pool (TESSERA_NUM_THREADS)"])
         metric("load_ms", loadMs, "ms", ["parts": ["plugin_host_ms": pluginMs, "onnx_parse_ms": parseMs,
                                                     "executor_compile_ms": compileMs, "tokenizer_ms": tokenizerMs]])
 

@@ -93,7 +93,9 @@ struct Tesserad: AsyncParsableCommand {
         reloader.start()
         if !noDemo { DemoModel.installIfEmpty(store: models, plugins: plugins, logger: logger) }
         let inferenceToken = ProcessInfo.processInfo.environment["TESSERA_INFERENCE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        let state = ServerState(plugins: plugins, store: models, managementToken: token, inferenceToken: inferenceToken)
+        let serving = ModelServing(store: models, plugins: plugins, options: ModelServing.Options(settings.serving))
+        let state = ServerState(plugins: plugins, store: models, managementToken: token, inferenceToken: inferenceToken,
+                                serving: serving)
         let app = TesseraServer.makeApplication(state: state, host: settings.host, port: settings.port, logger: logger)
         // Shutdown runs in reverse: the server drains first, then serving retires its
         // versions, then the plugins stop.

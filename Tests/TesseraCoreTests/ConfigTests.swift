@@ -54,7 +54,7 @@ struct ConfigTests {
         BadCase(text: "[server]\nlisten = 8080\n", expected: "c.toml:2: server.listen: expected a string, got integer"),
         BadCase(text: "[server]\nlisten = \"localhost\"\n", expected: "c.toml:2: server.listen: 'localhost' is not HOST:PORT"),
         BadCase(text: "[server]\nport = 1\n", expected: "c.toml:2: server.port: unknown key; accepted here: listen"),
-        BadCase(text: "[serve]\n", expected: "c.toml:1: serve: unknown key; accepted here: server, store, log, plugins"),
+        BadCase(text: "[serve]\n", expected: "c.toml:1: serve: unknown key; accepted here: server, store, log, serving, plugins"),
         BadCase(text: "[[plugins]]\nname = \"a\"\npath = \"b\"\n", expected: "c.toml:1: plugins[1]: give either `name` or `path`, not both"),
         BadCase(text: "[[plugins]]\nenabled = true\n", expected: "c.toml:1: plugins[1]: a plugin needs `name`"),
         BadCase(text: "[[plugins]]\nname = \"a\"\nsha256 = \"abc\"\n", expected: "c.toml:3: plugins[1].sha256: expected 64 hexadecimal digits"),
@@ -136,5 +136,41 @@ struct ConfigTests {
         #expect(plan.refused.contains { $0.contains("'prometheus' was removed") })
         #expect(plan.refused.contains { $0.contains("server.listen") })
         #expect(plan.refused.contains { $0.contains("log.level") })
+    }
+
+    @Test("[serving] sets batching and queueing, and bad values name the key and what is accepted")
+    func servingSection() throws {
+        let config = try ConfigLoader.parse("""
+            [serving]
+            max_batch_size = 32
+            max_queue_delay_ms = 2.5
+            queue_capacity = 100
+            instances = 2
+            queue_timeout_ms = 5000
+            rollback_grace_s = 60
+            """, file: "t.toml")
+        #expect(config.serving.maxBatchSize == 32)
+        #expect(config.serving.maxQueueDelayMilliseconds == 2.5)
+        #expect(config.serving.queueCapacity == 100)
+        #expect(config.serving.instances == 2)
+        #expect(config.serving.queueTimeoutMilliseconds == 5000)
+        #expect(config.serving.rollbackGraceSeconds == 60)
+        #expect(try ConfigLoader.loadDefault().serving == ServingSettings(), "the embedded default spells out the defaults")
+        do {
+            _ = try ConfigLoader.parse("""
+                [serving]
+                max_batch_size = 0
+                instances = 1.5
+                queue_timeout_ms = 0
+                batch = 4
+                """, file: "bad.toml")
+            Issue.record("bad [serving] values were accepted")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("bad.toml:2") && text.contains("serving.max_batch_size"))
+            #expect(text.contains("serving.instances"))
+            #expect(text.contains("serving.queue_timeout_ms"))
+            #expect(text.contains("batch"))
+        }
     }
 }

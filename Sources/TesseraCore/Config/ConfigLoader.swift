@@ -78,6 +78,9 @@ public enum ConfigLoader {
                         default: unknown(item.key, in: "log", line: item.keyPosition.line, accepted: ["level"])
                         }
                     }
+                case "serving":
+                    guard let table = self.table(entry.node, entry.key) else { continue }
+                    readServing(table, into: &config.serving)
                 case "plugins":
                     guard case .array(let items) = entry.node.value else {
                         issue(entry.keyPosition.line, "plugins", "expected an array of tables ([[plugins]]), got \(entry.node.value.typeName)")
@@ -88,7 +91,7 @@ public enum ConfigLoader {
                         if let spec = readPlugin(table, index: index + 1) { config.plugins.append(spec) }
                     }
                 default:
-                    unknown(entry.key, in: "", line: entry.keyPosition.line, accepted: ["server", "store", "log", "plugins"])
+                    unknown(entry.key, in: "", line: entry.keyPosition.line, accepted: ["server", "store", "log", "serving", "plugins"])
                 }
             }
         }
@@ -105,6 +108,49 @@ public enum ConfigLoader {
                         issue(item.node.position.line, "server.listen", "'\(listen)' is not HOST:PORT with a port from 0 to 65535, e.g. \"127.0.0.1:8080\"")
                     }
                 default: unknown(item.key, in: "server", line: item.keyPosition.line, accepted: ["listen"])
+                }
+            }
+        }
+
+        mutating func readServing(_ table: TOMLTable, into serving: inout ServingSettings) {
+            let keys = ["max_batch_size", "max_queue_delay_ms", "queue_capacity", "instances", "queue_timeout_ms", "rollback_grace_s"]
+            for item in table.entries {
+                let key = "serving.\(item.key)"
+                let line = item.node.position.line
+                let number: Double? = switch item.node.value {
+                case .integer(let value): Double(value)
+                case .float(let value): value
+                default: nil
+                }
+                guard keys.contains(item.key) else {
+                    unknown(item.key, in: "serving", line: item.keyPosition.line, accepted: keys)
+                    continue
+                }
+                guard let number, number.isFinite else {
+                    issue(line, key, "expected a number, got \(item.node.value.typeName)")
+                    continue
+                }
+                func whole(_ range: ClosedRange<Int>) -> Int? {
+                    guard number == number.rounded(), range.contains(Int(number)) else {
+                        issue(line, key, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(number)")
+                        return nil
+                    }
+                    return Int(number)
+                }
+                func atLeast(_ low: Double, strictly: Bool = false) -> Double? {
+                    guard strictly ? number > low : number >= low else {
+                        issue(line, key, "expected a number \(strictly ? "above" : "of at least") \(low), got \(number)")
+                        return nil
+                    }
+                    return number
+                }
+                switch item.key {
+                case "max_batch_size": if let value = whole(1...4096) { serving.maxBatchSize = value }
+                case "max_queue_delay_ms": if let value = atLeast(0) { serving.maxQueueDelayMilliseconds = value }
+                case "queue_capacity": if let value = whole(1...1_000_000) { serving.queueCapacity = value }
+                case "instances": if let value = whole(1...64) { serving.instances = value }
+                case "queue_timeout_ms": if let value = atLeast(0, strictly: true) { serving.queueTimeoutMilliseconds = value }
+                default: if let value = atLeast(0) { serving.rollbackGraceSeconds = value }
                 }
             }
         }

@@ -14,6 +14,14 @@ extension ConfigLoader {
         [log]
         level = "info"
 
+        [serving]                   # per loaded model version
+        max_batch_size = 16         # rows per engine run
+        max_queue_delay_ms = 0      # wait this long for a batch to fill (0: batch what is queued)
+        queue_capacity = 256        # more waiting requests get 503 with Retry-After
+        instances = 1               # engine runs in flight per version
+        queue_timeout_ms = 30000    # a request queued longer fails with 503
+        rollback_grace_s = 300      # a replaced version stays loaded this long (instant rollback)
+
         [[plugins]]
         name = "safetensors"        # format: reads and writes .safetensors weights
 

@@ -9,6 +9,8 @@ public struct TesseraConfig: Sendable, Equatable {
     public var logLevel: String = "info"
     /// Plugins in load order.
     public var plugins: [PluginSpec] = []
+    /// Queueing and batching of inference requests (`[serving]`).
+    public var serving = ServingSettings()
     /// The file the configuration came from ("<embedded default>" for the built-in one).
     public var source: String = ConfigLoader.embeddedName
     /// Folder that relative plugin paths resolve against (the file's folder); nil: the
@@ -43,4 +45,23 @@ public struct ConfigIssue: Error, Sendable, Equatable, CustomStringConvertible {
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var issues: [ConfigIssue]
     public var description: String { issues.map(\.description).joined(separator: "\n") }
+}
+
+/// `[serving]`: how each loaded model version queues and batches requests, and how long a
+/// replaced version stays loaded. The defaults suit small models on a few cores.
+public struct ServingSettings: Sendable, Equatable {
+    /// Most rows (requests' first dimension, summed) per engine run.
+    public var maxBatchSize = 16
+    /// How long the oldest queued request may wait for others to join its batch, in ms.
+    public var maxQueueDelayMilliseconds = 0.0
+    /// Requests that may wait per version; more get 503 with Retry-After.
+    public var queueCapacity = 256
+    /// Engine runs in flight per version.
+    public var instances = 1
+    /// A request queued longer than this fails with 503, in ms.
+    public var queueTimeoutMilliseconds = 30_000.0
+    /// How long a replaced version stays loaded so rollback is instant, in seconds.
+    public var rollbackGraceSeconds = 300.0
+
+    public init() {}
 }

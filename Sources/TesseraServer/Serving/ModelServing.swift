@@ -22,6 +22,16 @@ public final class ModelServing: Sendable {
         public var gracePeriod: Duration = .seconds(300)
 
         public init() {}
+
+        /// The options `[serving]` in tessera.toml asks for.
+        public init(_ settings: ServingSettings) {
+            scheduler.maxBatchSize = settings.maxBatchSize
+            scheduler.maxQueueDelay = .microseconds(Int64(settings.maxQueueDelayMilliseconds * 1000))
+            scheduler.queueCapacity = settings.queueCapacity
+            scheduler.instances = settings.instances
+            scheduler.queueTimeout = .microseconds(Int64(settings.queueTimeoutMilliseconds * 1000))
+            gracePeriod = .microseconds(Int64(settings.rollbackGraceSeconds * 1_000_000))
+        }
     }
 
     struct Route: Sendable {

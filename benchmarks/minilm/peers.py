@@ -57,6 +57,17 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def current_rss_mib():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return -1
+
+
 def max_seq_length(folder):
     try:
         with open(os.path.join(folder, "sentence_bert_config.json")) as f:
@@ -145,7 +156,8 @@ def run_onnxruntime(args, sentences, golden):
     emit(dict(kind="info", system=system, version=ort.__version__, threads=threads, max_seq_length=max_len,
               providers=session.get_providers(), import_ms=import_ms,
               note="tokenizers " + __import__("tokenizers").__version__ + ", numpy " + np.__version__))
-    metric(system, "load_ms", load_ms, "ms", parts=dict(tokenizer_ms=tokenizer_ms, session_ms=session_ms))
+    metric(system, "load_ms", load_ms, "ms", parts=dict(tokenizer_ms=tokenizer_ms, session_ms=session_ms),
+           peak_rss_mib_after_load=peak_rss_mib(), rss_mib_after_load=current_rss_mib())
 
     # tokenizer.json pads every row to a fixed 128 and truncates at 128: use the longest row
     # and sentence-transformers' max_seq_length instead, as the other two systems do. One
@@ -229,7 +241,7 @@ def run_pytorch(args, sentences, golden):
               max_seq_length=max_len, import_ms=import_ms,
               modules=[type(m).__name__ for m in model],
               note="sentence-transformers " + sentence_transformers.__version__ + ", numpy " + np.__version__))
-    metric(system, "load_ms", load_ms, "ms")
+    metric(system, "load_ms", load_ms, "ms", peak_rss_mib_after_load=peak_rss_mib(), rss_mib_after_load=current_rss_mib())
     normalizes = any(type(m).__name__ == "Normalize" for m in model)
     # sentence-transformers 6 renamed tokenize to preprocess (tokenize warns).
     preprocess = getattr(model, "preprocess", None) or model.tokenize

@@ -160,6 +160,10 @@ def main():
         keys = sorted(ort_parts[0])
         print("onnxruntime load parts (best round): " + ", ".join(
             f"{k} {min(p[k] for p in ort_parts):.0f}" for k in keys))
+    after = {s: metrics(rounds, s, "load_ms")[0] for s in SYSTEMS}
+    if all("rss_mib_after_load" in after[s] for s in SYSTEMS):
+        print("memory right after the load, MiB (resident now / peak so far): " + ", ".join(
+            f"{NAMES[s]} {after[s]['rss_mib_after_load']:.0f} / {after[s]['peak_rss_mib_after_load']:.0f}" for s in SYSTEMS))
     print("imports, not in the load row: onnxruntime+tokenizers+numpy "
           f"{info['onnxruntime'].get('import_ms', 0):.0f} ms, torch+sentence-transformers {info['pytorch'].get('import_ms', 0):.0f} ms (first round)")
     print(f"threads: Tessera {info['tessera']['threads']} ({info['tessera']['note']}), "

@@ -142,6 +142,14 @@ func peakRSSMiB() -> Double {
     #endif
 }
 
+/// The resident set now, in MiB (VmRSS in /proc/self/status; nil where there is none).
+func currentRSSMiB() -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return kib / 1024
+}
+
 func int64Tensor(_ values: [Int64], shape: [Int]) throws -> Tensor {
     try Tensor(dtype: .int64, shape: shape, storage: values.withUnsafeBytes { TensorStorage(copying: $0) })
 }
@@ -225,7 +233,8 @@ struct MiniLMBench {
               "cpu_features": CPU.features, "threads": threads, "max_seq_length": maxLength,
               "note": "nodes run in order on the calling thread; large MatMul/Gemm split over the kernels' worker pool (TESSERA_NUM_THREADS)"])
         metric("load_ms", loadMs, "ms", ["parts": ["plugin_host_ms": pluginMs, "onnx_parse_ms": parseMs,
-                                                    "executor_compile_ms": compileMs, "tokenizer_ms": tokenizerMs]])
+                                                    "executor_compile_ms": compileMs, "tokenizer_ms": tokenizerMs],
+                                          "peak_rss_mib_after_load": peakRSSMiB(), "rss_mib_after_load": currentRSSMiB() ?? -1])
 
         // --- the inputs -------------------------------------------------------------------------
         let short = sentences[0]

@@ -11,13 +11,36 @@ import TesseraTestSupport
 struct MiniLMTests {
     static let model = MiniLMReference.shared.appendingPathComponent("models/all-MiniLM-L6-v2.onnx")
 
-    static func load() throws -> (Executor, MiniLMReference.Goldens) {
+    static func load(optimize: Bool = true) throws -> (Executor, MiniLMReference.Goldens) {
         let host = PluginHost(hostName: "test")
         host.load([PluginSpec(source: .bundled("onnx"))])
         defer { host.shutdown() }
         let detection = try FormatDetector(host: host).detect(model)
         #expect(detection.format.name == "onnx")
-        return (try Executor(graph: detection.graph), try MiniLMReference.goldens())
+        return (try Executor(graph: detection.graph, optimize: optimize), try MiniLMReference.goldens())
+    }
+
+    @Test("the graph passes fuse every layer's six dense layers, its GELU and its masked softmax")
+    func fusedLayers() throws {
+        let (executor, _) = try Self.load()
+        let report = executor.optimization
+        // 6 layers: Q, K, V, attention output, intermediate (with GELU), output.
+        #expect(report.fusedDense == 36)
+        #expect(report.fusedGelu == 6)
+        #expect(report.fusedActivations == 6)
+        #expect(report.fusedSoftmax == 6)
+    }
+
+    @Test("the graph run node for node, without the passes, matches the reference too")
+    func unoptimized() throws {
+        let (executor, goldens) = try Self.load(optimize: false)
+        let sentence = try #require(goldens.sentences.first)
+        let length = sentence.input_ids.count
+        let mask = [Int64](repeating: 1, count: length)
+        let outputs = try executor.run(try MiniLMReference.inputs(ids: sentence.input_ids, mask: mask, shape: [1, length]))
+        let hidden = try #require(outputs["last_hidden_state"]).floats
+        let cosine = MiniLMReference.cosine(MiniLMReference.embedding(hidden, tokens: length, mask: mask), sentence.embedding)
+        #expect(cosine >= 0.9999)
     }
 
     @Test("every sentence's embedding matches to cosine ≥ 0.9999 and the hidden states to 1e-3")

@@ -1,8 +1,10 @@
 /// Runs a graph on the CPU.
 ///
 /// Construction does the once-per-model work: validates the graph, checks that every op is
-/// supported, folds Constant nodes and packs constant MatMul/Gemm weights into the GEMM
-/// kernels' layout (copying: initializer memory is never written). Each `run` then checks
+/// supported, rewrites a copy of it with `GraphOptimizer` (constant folding, GELU,
+/// MatMul+bias+activation and masked-softmax fusion, dead-code elimination) and packs constant
+/// MatMul/Gemm weights into the GEMM kernels' layout (copying: initializer memory is never
+/// written). Each `run` then checks
 /// its inputs against the graph's, looks up (or builds and caches) the plan for those input
 /// shapes — every value's shape and its place in a scratch arena, with buffers shared between
 /// values whose lifetimes do not overlap — and runs the nodes in order on the calling thread.
@@ -27,6 +29,9 @@ public final class Executor: Sendable {
     /// `.invalidTensor` instead of exhausting memory.
     public let memoryLimit: Int
 
+    /// What the graph passes did to this executor's copy of the graph.
+    public let optimization: GraphOptimizer.Report
+
     let program: Program
     let plans: PlanCache
     let arenas: ArenaPool
@@ -42,9 +47,21 @@ public final class Executor: Sendable {
     ///   - memoryLimit: the most bytes one run may allocate (default 16 GiB).
     ///   - concurrency: how many idle arenas to keep for concurrent runs (default 8).
     ///   - customOperators: op types the engine does not have, by name (plugins' kernels).
+    ///   - optimize: whether to apply the graph passes (default true; false runs the graph
+    ///     node for node, for comparing against the passes).
     public init(graph: Graph, memoryLimit: Int = 16 << 30, concurrency: Int = 8,
-                customOperators: [String: CustomOperator] = [:]) throws(EngineError) {
-        program = try Program(graph: graph, custom: customOperators)
+                customOperators: [String: CustomOperator] = [:], optimize: Bool = true) throws(EngineError) {
+        if optimize {
+            // Errors are reported against the graph as given, before any rewrite.
+            _ = try graph.validatedOrder()
+            try Program.checkSupported(graph.nodes, custom: customOperators)
+            let (optimized, report) = try GraphOptimizer.optimize(graph)
+            program = try Program(graph: optimized, custom: customOperators)
+            optimization = report
+        } else {
+            program = try Program(graph: graph, custom: customOperators)
+            optimization = GraphOptimizer.Report()
+        }
         inputs = graph.inputs
         outputs = graph.outputs
         self.memoryLimit = memoryLimit

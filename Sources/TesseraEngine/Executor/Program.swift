@@ -57,7 +57,7 @@ struct Program: Sendable {
             let context = KernelContext(node: node, constants: constants)
             let kernel: any Kernel
             do {
-                if let factory = Operators.factories[node.opType] {
+                if let factory = Operators.factory(node.opType) {
                     kernel = try factory(context)
                 } else {
                     kernel = try CustomOperatorKernel(context, custom[node.opType]!)
@@ -96,8 +96,8 @@ struct Program: Sendable {
     }
 
     /// Refuses the graph if any node's op is unknown, naming the first such node.
-    private static func checkSupported(_ nodes: [Node], custom: [String: CustomOperator]) throws(EngineError) {
-        let known = { (op: String) in Operators.factories[op] != nil || custom[op] != nil }
+    static func checkSupported(_ nodes: [Node], custom: [String: CustomOperator]) throws(EngineError) {
+        let known = { (op: String) in Operators.factory(op) != nil || custom[op] != nil }
         guard let node = nodes.first(where: { !known($0.opType) }) else { return }
         let others = Set(nodes.map(\.opType)).filter { !known($0) && $0 != node.opType }.sorted()
         let also = others.isEmpty ? "" : " (the graph also uses unsupported \(others.map { "'\($0)'" }.joined(separator: ", ")))"

@@ -54,6 +54,18 @@ enum Operators {
         "LayerNormalization": { context throws(EngineError) in try LayerNormKernel(context) },
     ]
 
+    /// Ops the graph passes (Passes/) create from patterns of the ops above. Not ONNX ops and
+    /// not listed as supported, but a graph may use them directly.
+    static let fused: [String: Factory] = [
+        DenseFusion.opType: { context throws(EngineError) in try DenseKernel(context) },
+        SafeSoftmaxFusion.opType: { context throws(EngineError) in try SoftmaxKernel(context, log: false, zeroNaN: true) },
+    ]
+
+    /// The kernel factory for an op type, ONNX or fused.
+    static func factory(_ opType: String) -> Factory? {
+        factories[opType] ?? fused[opType]
+    }
+
     /// The supported op types, sorted.
     static let supported: [String] = factories.keys.sorted()
 }

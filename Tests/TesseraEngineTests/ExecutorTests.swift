@@ -89,6 +89,33 @@ struct ExecutorTests {
         expectClose(y.floats, mlp.reference(x, logitScale: 1.5), relative: 1e-5, absolute: 1e-6)
     }
 
+    @Test("packed weights are not held twice: the originals are freed once the graph is dropped")
+    func packedWeightsReleased() throws {
+        final class Flag: @unchecked Sendable { var released = false }
+        let w1Freed = Flag(), b1Freed = Flag()
+        func tracked(_ shape: [Int], _ values: [Float], _ flag: Flag) throws -> Tensor {
+            let copy = UnsafeMutableRawPointer.allocate(byteCount: values.count * 4, alignment: 64)
+            values.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            let address = Int(bitPattern: copy)
+            let storage = TensorStorage(borrowing: UnsafeRawPointer(copy), byteCount: values.count * 4) {
+                flag.released = true
+                UnsafeMutableRawPointer(bitPattern: address)?.deallocate()
+            }
+            return try Tensor(dtype: .fp32, shape: shape, storage: storage)
+        }
+        var graph: Graph? = mlp.graph(weights: (try tracked([MLP.inputs, MLP.hidden], mlp.w1, w1Freed), floats([MLP.classes, MLP.hidden], mlp.w2)))
+        // b1 is read at run time only if Gemm could not make it the packed kernel's bias; a
+        // tracked copy of it shows that it is released too.
+        graph!.initializers[1] = Initializer(name: "b1", tensor: try tracked([MLP.hidden], mlp.b1, b1Freed))
+        let executor = try Executor(graph: graph!)
+        graph = nil
+        #expect(w1Freed.released, "the executor kept the unpacked W1")
+        #expect(b1Freed.released, "the executor kept C although it became the packed bias")
+        let x = randomFloats(2 * MLP.inputs, seed: 4)
+        expectClose(try executor.run(["x": floats([2, MLP.inputs], x)])["probabilities"]!.floats, mlp.reference(x),
+                    relative: 1e-5, absolute: 1e-6)
+    }
+
     @Test("runs with shapes already seen allocate no arena")
     func steadyState() throws {
         let executor = try Executor(graph: mlp.graph())

@@ -43,6 +43,7 @@ extension Program {
             case .constant(let tensor):
                 known[id] = ValueType(dtype: tensor.dtype, shape: tensor.shape)
                 values[id] = tensor
+            case .released(let type): known[id] = type
             case .computed: break
             }
         }

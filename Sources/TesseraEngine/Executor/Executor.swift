@@ -94,6 +94,8 @@ public final class Executor: Sendable {
             switch program.sources[id] {
             case .input(let index): given[index].storage.baseAddress ?? emptyAddress
             case .constant(let tensor): tensor.storage.baseAddress ?? emptyAddress
+            // Never read: the kernels that read it hold their own copy.
+            case .released: emptyAddress
             case .computed:
                 if let storage = fresh[id] {
                     storage.baseAddress ?? emptyAddress

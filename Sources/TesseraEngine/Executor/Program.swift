@@ -6,6 +6,9 @@ struct Program: Sendable {
     enum Source: Sendable {
         case input(Int)
         case constant(Tensor)
+        /// A constant whose every reader copied it at construction (a packed weight): only
+        /// its type is kept, so the original can be freed.
+        case released(ValueType)
         case computed
     }
 
@@ -84,6 +87,7 @@ struct Program: Sendable {
         let outputIDs = graph.outputs.map { ids[$0.name]! }
         var isGraphOutput = [Bool](repeating: false, count: names.count)
         for id in outputIDs { isGraphOutput[id] = true }
+        Self.releaseCopiedConstants(&sources, steps: steps, isGraphOutput: isGraphOutput)
 
         self.graphInputs = graph.inputs
         self.graphOutputs = graph.outputs
@@ -93,6 +97,26 @@ struct Program: Sendable {
         self.isGraphOutput = isGraphOutput
         self.outputIDs = outputIDs
         self.steps = steps
+    }
+
+    /// Drops the tensors of constants that no step reads at run time because every reader
+    /// copied them at construction (`Kernel.copiedInputs`): a model's weights are otherwise
+    /// held twice, as loaded and as packed.
+    private static func releaseCopiedConstants(_ sources: inout [Source], steps: [Step], isGraphOutput: [Bool]) {
+        var copiedByAll = [Bool](repeating: true, count: sources.count)
+        var read = [Bool](repeating: false, count: sources.count)
+        for step in steps {
+            let copied = step.kernel.copiedInputs
+            for (slot, id) in step.inputs.enumerated() {
+                read[id] = true
+                if !copied.contains(slot) { copiedByAll[id] = false }
+            }
+        }
+        for id in sources.indices where read[id] && copiedByAll[id] && !isGraphOutput[id] {
+            if case .constant(let tensor) = sources[id] {
+                sources[id] = .released(ValueType(dtype: tensor.dtype, shape: tensor.shape))
+            }
+        }
     }
 
     /// Refuses the graph if any node's op is unknown, naming the first such node.

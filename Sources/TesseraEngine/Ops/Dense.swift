@@ -35,6 +35,8 @@ struct DenseKernel: Kernel {
         }
     }
 
+    var copiedInputs: Set<Int> { [1, 2] }
+
     func outputTypes(_ inputs: [ValueType]) throws(EngineError) -> [ValueType] {
         let a = inputs[0]
         try a.expect([.fp32], "input A")

@@ -45,6 +45,9 @@ protocol Kernel: Sendable {
     /// Whether `run` reads its inputs' elements. Shape reads only their types, so its output
     /// is known at plan time even when its input is not.
     var readsInputData: Bool { get }
+    /// Inputs (by position) whose constant contents the kernel copied at construction and
+    /// never reads at run time, such as a packed weight; the executor then need not keep them.
+    var copiedInputs: Set<Int> { get }
     /// Computes the outputs; `inputs` and `outputs` have the types `outputTypes` agreed to.
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError)
 }
@@ -61,6 +64,8 @@ extension Kernel {
     }
 
     var readsInputData: Bool { true }
+
+    var copiedInputs: Set<Int> { [] }
 }
 
 /// A kernel whose output never changes: the executor evaluates it once, at construction,

@@ -49,6 +49,9 @@ struct MatMulKernel: Kernel {
         }
     }
 
+    /// B, when packed: `run` takes the packed path whenever B is 2-D, which a constant B is.
+    var copiedInputs: Set<Int> { packed == nil ? [] : [1] }
+
     func outputTypes(_ inputs: [ValueType]) throws(EngineError) -> [ValueType] {
         let (a, b) = (inputs[0], inputs[1])
         try a.expect([.fp32], "input A")
@@ -157,6 +160,13 @@ struct GemmKernel: Kernel {
         } else {
             nil
         }
+    }
+
+    /// B when packed; C too when it became the packed kernel's bias (the general C path is
+    /// then never taken).
+    var copiedInputs: Set<Int> {
+        guard packed != nil else { return [] }
+        return bias == nil ? [1] : [1, 2]
     }
 
     /// beta * C as one row of n floats, if C is a scalar or a row ([n], [1, n], [1], [1, 1]).

@@ -11,6 +11,7 @@ let swiftSettings: [SwiftSetting] = [
 /// target built as its own shared library, `libtessera-<name>.so`, next to the executables.
 let bundledPlugins: [(folder: String, target: String, exclude: [String])] = [
     ("latency-slo", "TesseraPluginLatencySLO", ["README.md"]),
+    ("error-rate", "TesseraPluginErrorRate", ["README.md"]),
     ("jsonl-events", "TesseraPluginJSONLEvents", ["README.md"]),
     ("prometheus", "TesseraPluginPrometheus", ["README.md"]),
     ("safetensors", "TesseraPluginSafetensors", ["README.md", "fixtures"]),

@@ -43,6 +43,11 @@ extension ConfigLoader {
         p99_ms = 50
 
         [[plugins]]
+        name = "error-rate"         # monitor: share of failed requests (aborts failing canaries)
+        [plugins.settings]
+        max_error_rate = 0.05
+
+        [[plugins]]
         name = "prometheus"         # exporter: Prometheus text for GET /metrics
         [plugins.settings]
         namespace = "tessera"

@@ -39,7 +39,7 @@ public enum BundledPlugins {
     }
 
     /// The names of the plugins built with this package.
-    public static let knownNames = ["latency-slo", "jsonl-events", "prometheus", "safetensors", "prune-magnitude", "onnx", "hf-bert", "gguf"]
+    public static let knownNames = ["latency-slo", "error-rate", "jsonl-events", "prometheus", "safetensors", "prune-magnitude", "onnx", "hf-bert", "gguf"]
 
     private static var executableDirectory: String? {
         #if os(Linux)

@@ -17,6 +17,18 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+/* Who the plugin says it is. Tessera bundles this file unchanged as its `error-rate` monitor
+ * (Plugins/error-rate), defining these first; a copy of the example keeps these defaults. */
+#ifndef ERROR_RATE_ID
+#define ERROR_RATE_ID "org.example.error-rate-monitor"
+#endif
+#ifndef ERROR_RATE_NAME
+#define ERROR_RATE_NAME "error-rate-monitor"
+#endif
+#ifndef ERROR_RATE_VENDOR
+#define ERROR_RATE_VENDOR "Example Org"
+#endif
+
 #include <tessera/tessera.h>
 
 #include <inttypes.h>
@@ -326,10 +338,10 @@ static const tsr_plugin_descriptor k_descriptor = {
     .abi_minor = TSR_ABI_MINOR,
     .min_abi_minor = 0,
     .fingerprint = TSR_ABI_FINGERPRINT_INIT,
-    .id = "org.example.error-rate-monitor",
-    .name = "error-rate-monitor",
+    .id = ERROR_RATE_ID,
+    .name = ERROR_RATE_NAME,
     .version = "1.0.0",
-    .vendor = "Example Org",
+    .vendor = ERROR_RATE_VENDOR,
     .description = "Fails a model version whose share of failed requests exceeds max_error_rate.",
     .capabilities = k_capabilities,
     .create = error_rate_create,

@@ -1,6 +1,8 @@
 public import Hummingbird
+import HummingbirdCore
 public import Logging
-import TesseraCore
+public import TesseraCore
+import NIOCore
 
 /// TesseraServer: the daemon's HTTP face — Open Inference Protocol endpoints, the management
 /// API under /v1, /metrics — and the services that run until shutdown. It turns HTTP into
@@ -9,11 +11,13 @@ public enum TesseraServer {
     /// Name reported by `GET /v2` and in the `Server` header.
     public static let serverName = "tessera"
 
-    /// Builds the HTTP application: routes, error handling and authentication.
+    /// Builds the HTTP application: routes, error handling and authentication. `limits`
+    /// bounds headers and idle connections here; the body limit is `state.maxRequestBytes`.
     public static func makeApplication(
         state: ServerState,
         host: String,
         port: Int,
+        limits: ServerLimits = ServerLimits(),
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -28,8 +32,16 @@ public enum TesseraServer {
         PluginRoutes(state: state).register(on: management)
         ModelRoutes(state: state).register(on: management)
         RolloutRoutes(state: state).register(on: management)
+        // Over-long or too many header fields make NIO's parser fail the request; the
+        // connection is answered 400 and closed.
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
+            maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
+            maxHeaderFieldCount: limits.maxHeaderCount)
+        let http = HTTP1Channel.Configuration(idleTimeout: TimeAmount.nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)),
+                                              httpDecoderConfiguration: decoder)
         return Application(
             router: router,
+            server: .http1(configuration: http),
             configuration: .init(address: .hostname(host, port: port), serverName: serverName),
             logger: logger
         )

@@ -95,8 +95,9 @@ struct Tesserad: AsyncParsableCommand {
         let inferenceToken = ProcessInfo.processInfo.environment["TESSERA_INFERENCE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let serving = ModelServing(store: models, plugins: plugins, options: ModelServing.Options(settings.serving))
         let state = ServerState(plugins: plugins, store: models, managementToken: token, inferenceToken: inferenceToken,
-                                serving: serving)
-        let app = TesseraServer.makeApplication(state: state, host: settings.host, port: settings.port, logger: logger)
+                                serving: serving, maxRequestBytes: settings.limits.maxRequestBytes)
+        let app = TesseraServer.makeApplication(state: state, host: settings.host, port: settings.port,
+                                                limits: settings.limits, logger: logger)
         // Shutdown runs in reverse: the server drains first, then serving retires its
         // versions, then the plugins stop.
         let group = ServiceGroup(

@@ -53,7 +53,9 @@ struct ConfigTests {
     @Test("every problem is named with file, line and key", arguments: [
         BadCase(text: "[server]\nlisten = 8080\n", expected: "c.toml:2: server.listen: expected a string, got integer"),
         BadCase(text: "[server]\nlisten = \"localhost\"\n", expected: "c.toml:2: server.listen: 'localhost' is not HOST:PORT"),
-        BadCase(text: "[server]\nport = 1\n", expected: "c.toml:2: server.port: unknown key; accepted here: listen"),
+        BadCase(text: "[server]\nport = 1\n", expected: "c.toml:2: server.port: unknown key; accepted here: listen, max_request_mb, max_header_kb, max_headers, idle_timeout_s"),
+        BadCase(text: "[server]\nmax_headers = 0\n", expected: "c.toml:2: server.max_headers: expected a whole number from 1 to 10000, got 0"),
+        BadCase(text: "[server]\nmax_request_mb = \"big\"\n", expected: "c.toml:2: server.max_request_mb: expected a number, got string"),
         BadCase(text: "[serve]\n", expected: "c.toml:1: serve: unknown key; accepted here: server, store, log, serving, plugins"),
         BadCase(text: "[[plugins]]\nname = \"a\"\npath = \"b\"\n", expected: "c.toml:1: plugins[1]: give either `name` or `path`, not both"),
         BadCase(text: "[[plugins]]\nenabled = true\n", expected: "c.toml:1: plugins[1]: a plugin needs `name`"),
@@ -172,5 +174,25 @@ struct ConfigTests {
             #expect(text.contains("serving.queue_timeout_ms"))
             #expect(text.contains("batch"))
         }
+    }
+
+    @Test("[server] limits set the body, header and idle limits; the default spells them out; a reload refuses changes")
+    func serverLimits() throws {
+        let config = try ConfigLoader.parse("""
+            [server]
+            listen = "127.0.0.1:9000"
+            max_request_mb = 0.5
+            max_header_kb = 8
+            max_headers = 20
+            idle_timeout_s = 5
+            """, file: "t.toml")
+        #expect(config.limits.maxRequestBytes == 512 << 10)
+        #expect(config.limits.maxHeaderBytes == 8 << 10)
+        #expect(config.limits.maxHeaderCount == 20)
+        #expect(config.limits.idleTimeoutSeconds == 5)
+        #expect(try ConfigLoader.loadDefault().limits == ServerLimits(), "the embedded default spells out the defaults")
+        var changed = config
+        changed.limits.maxHeaderCount = 50
+        #expect(ConfigReload(running: config, new: changed).refused.contains { $0.contains("[server] limit") })
     }
 }

@@ -14,6 +14,7 @@ enum IrisServer {
 
     static func run(versions: Int = 1, plugins: [PluginSpec] = [], maxRequestBytes: Int = 1 << 20,
                     inferenceToken: String? = nil, managementToken: String? = nil,
+                    scheduler: BatchScheduler.Options = BatchScheduler.Options(), limits: ServerLimits = ServerLimits(),
                     _ body: @Sendable (any TestClientProtocol, ServerState) async throws -> Void) async throws {
         let folder = try TestSupport.temporaryDirectory("tessera-iris")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -30,12 +31,13 @@ enum IrisServer {
         _ = try store.registry.deploy(model: "iris", version: 1, actor: "test")
         var options = ModelServing.Options()
         options.gracePeriod = .seconds(60)
+        options.scheduler = scheduler
         let serving = ModelServing(store: store, plugins: host, options: options)
         defer { serving.shutdown() }
         try await serving.sync()
         let state = ServerState(plugins: host, store: store, managementToken: managementToken,
                                 inferenceToken: inferenceToken, serving: serving, maxRequestBytes: maxRequestBytes)
-        let app = TesseraServer.makeApplication(state: state, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+        let app = TesseraServer.makeApplication(state: state, host: "127.0.0.1", port: 0, limits: limits, logger: Logger(label: "test"))
         try await app.test(.live) { client in try await body(client, state) }
     }
 }

@@ -107,9 +107,41 @@ public enum ConfigLoader {
                     } else {
                         issue(item.node.position.line, "server.listen", "'\(listen)' is not HOST:PORT with a port from 0 to 65535, e.g. \"127.0.0.1:8080\"")
                     }
-                default: unknown(item.key, in: "server", line: item.keyPosition.line, accepted: ["listen"])
+                case "max_request_mb":
+                    if let value = serverNumber(item, range: 0.001...4096) { config.limits.maxRequestBytes = Int(value * 1_048_576) }
+                case "max_header_kb":
+                    if let value = serverNumber(item, range: 1...1024) { config.limits.maxHeaderBytes = Int(value * 1024) }
+                case "max_headers":
+                    if let value = serverNumber(item, range: 1...10_000, whole: true) { config.limits.maxHeaderCount = Int(value) }
+                case "idle_timeout_s":
+                    if let value = serverNumber(item, range: 0.1...86_400) { config.limits.idleTimeoutSeconds = value }
+                default:
+                    unknown(item.key, in: "server", line: item.keyPosition.line,
+                            accepted: ["listen", "max_request_mb", "max_header_kb", "max_headers", "idle_timeout_s"])
                 }
             }
+        }
+
+        /// A `[server]` number within `range` (a whole one when `whole`), or nil after
+        /// recording why not.
+        mutating func serverNumber(_ item: TOMLEntry, range: ClosedRange<Double>, whole: Bool = false) -> Double? {
+            let key = "server.\(item.key)"
+            let number: Double? = switch item.node.value {
+            case .integer(let value): Double(value)
+            case .float(let value): value
+            default: nil
+            }
+            guard let number else {
+                issue(item.node.position.line, key, "expected a number, got \(item.node.value.typeName)")
+                return nil
+            }
+            guard range.contains(number), !whole || number == number.rounded() else {
+                let kind = whole ? "a whole number" : "a number"
+                let text = { (x: Double) in x == x.rounded() && abs(x) < 1e15 ? "\(Int(x))" : "\(x)" }
+                issue(item.node.position.line, key, "expected \(kind) from \(text(range.lowerBound)) to \(text(range.upperBound)), got \(text(number))")
+                return nil
+            }
+            return number
         }
 
         mutating func readServing(_ table: TOMLTable, into serving: inout ServingSettings) {

@@ -3,7 +3,7 @@
 /// Plugins are added live: a new `[[plugins]]` entry is loaded. Plugins are never unloaded
 /// (the host never `dlclose`s, and requests may be inside them), so a removed, disabled or
 /// changed entry is refused with the reason; so are changes to the listen address, the store,
-/// the log level and `[serving]`, which are fixed at start. A refused change leaves everything as it was.
+/// the log level, the `[server]` limits and `[serving]`, which are fixed at start. A refused change leaves everything as it was.
 public struct ConfigReload: Sendable, Equatable {
     /// Plugins to load now, in configuration order.
     public var pluginsToLoad: [PluginSpec] = []
@@ -33,6 +33,7 @@ public struct ConfigReload: Sendable, Equatable {
         }
         if old.storePath != new.storePath { refused.append("store.path changed; restart tesserad to use another store") }
         if old.logLevel != new.logLevel { refused.append("log.level changed; restart tesserad to apply it") }
+        if old.limits != new.limits { refused.append("a [server] limit changed; restart tesserad to apply it") }
         if old.serving != new.serving { refused.append("[serving] changed; restart tesserad to apply it") }
     }
 }

@@ -7,6 +7,10 @@ extension ConfigLoader {
 
         [server]
         listen = "127.0.0.1:8080"   # loopback only; use "0.0.0.0:8080" to serve the network
+        max_request_mb = 64         # larger request bodies get 413
+        max_header_kb = 32          # a larger header block (or field) gets 400
+        max_headers = 100           # more header fields get 400
+        idle_timeout_s = 60         # keep-alive connections idle this long are closed
 
         [store]
         path = ".tessera"           # registry, artifacts and the events log live here

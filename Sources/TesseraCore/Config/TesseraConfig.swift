@@ -3,6 +3,8 @@ public struct TesseraConfig: Sendable, Equatable {
     /// Where the HTTP server listens.
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
+    /// Request size limits and the idle timeout (`[server]`).
+    public var limits = ServerLimits()
     /// The model store's folder.
     public var storePath: String = ".tessera"
     /// Log level: trace, debug, info, notice, warning, error, critical.
@@ -62,6 +64,22 @@ public struct ServingSettings: Sendable, Equatable {
     public var queueTimeoutMilliseconds = 30_000.0
     /// How long a replaced version stays loaded so rollback is instant, in seconds.
     public var rollbackGraceSeconds = 300.0
+
+    public init() {}
+}
+
+/// `[server]` limits on what one client may send, so no single connection can exhaust the
+/// daemon's memory or hold a connection open for nothing.
+public struct ServerLimits: Sendable, Equatable {
+    /// Largest request body, in bytes (a larger one gets 413).
+    public var maxRequestBytes = 64 << 20
+    /// Largest header block (request line not included), in bytes; a single field is held to
+    /// the same bound.
+    public var maxHeaderBytes = 32 << 10
+    /// Most header fields in one request.
+    public var maxHeaderCount = 100
+    /// A keep-alive connection idle this long is closed, in seconds.
+    public var idleTimeoutSeconds = 60.0
 
     public init() {}
 }

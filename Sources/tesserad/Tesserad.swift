@@ -25,7 +25,9 @@ struct Tesserad: AsyncParsableCommand {
             new plugins are loaded; changes that need a restart are logged and not applied.
 
             On first start with an empty store, tesserad registers and deploys a small demo \
-            model, `iris` (an iris species classifier), unless --no-demo is given.
+            model, `iris` (an iris species classifier), unless --no-demo or --model is given. \
+            --model NAME=PATH registers PATH (unless its newest version already has the same \
+            contents) and deploys it before serving; a model that cannot be read stops the daemon.
             """,
         version: TesseraCore.version
     )
@@ -45,7 +47,18 @@ struct Tesserad: AsyncParsableCommand {
     @Flag(help: "Do not install the demo model (iris) into an empty store.")
     var noDemo = false
 
+    @Option(name: .customLong("model"), help: ArgumentHelp(
+        "Register (unless unchanged) and deploy a model before serving, as NAME=PATH; repeatable.",
+        discussion: "PATH is a model file or folder; a folder no plugin reads as a whole may hold exactly one model file (KServe's /mnt/models)."))
+    var modelArguments: [String] = []
+
     mutating func run() async throws {
+        let startupModels: [StartupModel]
+        do {
+            startupModels = try modelArguments.map { try StartupModel(argument: $0) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
         var settings: TesseraConfig
         do {
             settings = try config.map { try ConfigLoader.load(path: $0) } ?? ConfigLoader.loadDefault()
@@ -91,6 +104,15 @@ struct Tesserad: AsyncParsableCommand {
         running.plugins = specs
         let reloader = ConfigReloader(running: running, host: plugins, overrideListen: listenOverride, logger: logger)
         reloader.start()
+        for model in startupModels {
+            do {
+                try model.install(store: models, plugins: plugins, logger: logger)
+            } catch {
+                logger.critical("cannot serve a model given with --model", metadata: ["error": "\(error)"])
+                plugins.shutdown()
+                throw ExitCode.failure
+            }
+        }
         if !noDemo { DemoModel.installIfEmpty(store: models, plugins: plugins, logger: logger) }
         let inferenceToken = ProcessInfo.processInfo.environment["TESSERA_INFERENCE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let serving = ModelServing(store: models, plugins: plugins, options: ModelServing.Options(settings.serving))

@@ -46,6 +46,50 @@ struct QuickStartTests {
         throw TestSupport.CompileError(description: "tesserad did not become ready on port \(port)")
     }
 
+    /// Starts tesserad in `folder` with `arguments`, stderr to a file there.
+    func start(_ arguments: [String], in folder: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tesserad)
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        FileManager.default.createFile(atPath: folder.appendingPathComponent("stderr.log").path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: folder.appendingPathComponent("stderr.log"))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test("tesserad --model NAME=FOLDER serves the one model file in the folder (KServe's /mnt/models); a restart reuses the version")
+    func startupModel() async throws {
+        let folder = try TestSupport.temporaryDirectory("tessera-startup-model")
+        let mounted = folder.appendingPathComponent("mnt/models")
+        try FileManager.default.createDirectory(at: mounted, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: TestSupport.root.appendingPathComponent("demo/iris/iris-mlp.onnx"),
+                                         to: mounted.appendingPathComponent("model.onnx"))
+        for round in 1...2 {
+            let port = try TestSupport.freePort()
+            let process = try start(["--listen", "127.0.0.1:\(port)", "--model", "iris=\(mounted.path)"], in: folder)
+            defer { if process.isRunning { process.terminate() } }
+            try await Self.waitUntilReady(port: port, process: process)
+            let reply = try await Self.infer(port: port)
+            #expect(reply.status == 200, "round \(round)")
+            #expect(reply.reply?.model_version == "1", "round \(round): the same contents must not become a new version")
+            #expect(reply.reply?.outputs.first { $0.name == "label" }?.data == [0, 2])
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let versions = try TestSupport.run(tessera, ["versions", "iris", "--store", ".tessera"], directory: folder)
+        #expect(versions.status == 0, "\(versions.stderr)")
+        #expect(versions.stdout.split(separator: "\n").count == 2, "a header and one version: \(versions.stdout)")
+
+        // A path that does not exist stops the daemon with a message naming it.
+        let missing = try start(["--listen", "127.0.0.1:\(try TestSupport.freePort())", "--model", "iris=/no/such/folder"], in: folder)
+        missing.waitUntilExit()
+        #expect(missing.terminationStatus != 0)
+        let log = try String(contentsOf: folder.appendingPathComponent("stderr.log"), encoding: .utf8)
+        #expect(log.contains("/no/such/folder") && log.contains("no such file or folder"), "\(log)")
+    }
+
     @Test("tesserad in an empty folder serves the iris demo; tessera runs a canary, abort, deploy and rollback through it")
     func quickStart() async throws {
         let folder = try TestSupport.temporaryDirectory("tessera-quickstart")

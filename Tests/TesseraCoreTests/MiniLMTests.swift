@@ -20,7 +20,7 @@ struct MiniLMTests {
         return (try Executor(graph: detection.graph, optimize: optimize), try MiniLMReference.goldens())
     }
 
-    @Test("the graph passes fuse every layer's six dense layers, its GELU and its masked softmax")
+    @Test("the graph passes fuse every layer's six dense layers, its GELU, its masked softmax and its attention")
     func fusedLayers() throws {
         let (executor, _) = try Self.load()
         let report = executor.optimization
@@ -29,6 +29,7 @@ struct MiniLMTests {
         #expect(report.fusedGelu == 6)
         #expect(report.fusedActivations == 6)
         #expect(report.fusedSoftmax == 6)
+        #expect(report.fusedAttention == 6)
     }
 
     @Test("the graph run node for node, without the passes, matches the reference too")

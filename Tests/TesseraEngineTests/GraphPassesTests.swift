@@ -237,4 +237,92 @@ struct GraphPassesTests {
             #expect(error.message.contains("'f'") && error.message.contains("Frobnicate"))
         }
     }
+
+    /// Q·K scaled by 0.5 twice, plus mask M, softmax (optionally made safe), times V.
+    static func attentionGraph(q: [Int], k: [Int], v: [Int], mask: [Int], safe: Bool) -> Graph {
+        var graph = Graph()
+        graph.inputs = [ValueInfo(name: "q", dtype: .fp32, shape: q), ValueInfo(name: "k", dtype: .fp32, shape: k),
+                        ValueInfo(name: "v", dtype: .fp32, shape: v), ValueInfo(name: "m", dtype: .fp32, shape: mask)]
+        graph.outputs = [ValueInfo(name: "y", dtype: .fp32, shape: [])]
+        graph.initializers = [Initializer(name: "half", tensor: floats([], [0.5])), Initializer(name: "zero", tensor: floats([1], [0]))]
+        graph.nodes = [
+            Node(opType: "Mul", name: "scale_q", inputs: ["q", "half"], outputs: ["qs"]),
+            Node(opType: "Mul", name: "scale_k", inputs: ["half", "k"], outputs: ["ks"]),
+            Node(opType: "MatMul", name: "scores", inputs: ["qs", "ks"], outputs: ["s"]),
+            Node(opType: "Add", name: "mask", inputs: ["m", "s"], outputs: ["logits"]),
+            Node(opType: "Softmax", name: "softmax", inputs: ["logits"], outputs: [safe ? "p0" : "p"],
+                 attributes: [Attribute(name: "axis", value: .int(-1))]),
+            Node(opType: "MatMul", name: "context", inputs: ["p", "v"], outputs: ["y"]),
+        ]
+        if safe {
+            graph.nodes += [Node(opType: "IsNaN", name: "isnan", inputs: ["p0"], outputs: ["nan"]),
+                            Node(opType: "Where", name: "where", inputs: ["nan", "zero", "p0"], outputs: ["p"])]
+        }
+        return graph
+    }
+
+    /// softmax(0.25 · Q_b K_b + M_b) V_b in double, for inputs that share leading dimensions
+    /// and a mask [batch, 1, 1, t] over a [batch, heads] lead.
+    static func attentionReference(q: [Float], k: [Float], v: [Float], m: [Float], batch: Int, heads: Int,
+                                   s: Int, d: Int, t: Int, e: Int, safe: Bool) -> [Double] {
+        var out: [Double] = []
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let problem = b * heads + h
+                for i in 0..<s {
+                    let logits = (0..<t).map { j in
+                        0.25 * (0..<d).reduce(0.0) { $0 + Double(q[(problem * s + i) * d + $1]) * Double(k[(problem * d + $1) * t + j]) }
+                            + Double(m[b * t + j])
+                    }
+                    let top = logits.max()!
+                    let weights = logits.map { exp($0 - top) }
+                    let total = weights.reduce(0, +)
+                    let p = weights.map { $0 / total }
+                    for c in 0..<e {
+                        let value = (0..<t).reduce(0.0) { $0 + p[$1] * Double(v[(problem * t + $1) * e + c]) }
+                        out.append(safe && value.isNaN ? 0 : value)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    @Test("scaled dot-product attention with a mask becomes Tessera.Attention and matches the reference", arguments: [false, true])
+    func attentionFusion(safe: Bool) throws {
+        let (batch, heads, s, d, t, e) = (2, 3, 4, 5, 6, 4)
+        let graph = Self.attentionGraph(q: [batch, heads, s, d], k: [batch, heads, d, t], v: [batch, heads, t, e],
+                                        mask: [batch, 1, 1, t], safe: safe)
+        let (optimized, report) = try GraphOptimizer.optimize(graph)
+        #expect(report.fusedAttention == 1)
+        #expect(optimized.nodes.map(\.opType) == [AttentionFusion.opType])
+        #expect(optimized.nodes[0].inputs == ["q", "k", "v", "m"])
+
+        let q = randomFloats(batch * heads * s * d, seed: 21), k = randomFloats(batch * heads * d * t, seed: 22)
+        let v = randomFloats(batch * heads * t * e, seed: 23)
+        var m = (0..<(batch * t)).map { $0 % t == 5 ? -1e4 : Float(0) }
+        if safe {
+            // The second sequence is fully masked: its rows come out NaN, then zero.
+            for j in 0..<t { m[t + j] = -.infinity }
+        }
+        let y = try Executor(graph: graph).run(["q": floats([batch, heads, s, d], q), "k": floats([batch, heads, d, t], k),
+                                                "v": floats([batch, heads, t, e], v), "m": floats([batch, 1, 1, t], m)])["y"]!
+        #expect(y.shape == [batch, heads, s, e])
+        let expected = Self.attentionReference(q: q, k: k, v: v, m: m, batch: batch, heads: heads, s: s, d: d, t: t, e: e, safe: safe)
+        #expect(zip(y.floats, expected).allSatisfy { abs(Double($0) - $1) <= 1e-5 }, "\(y.floats.prefix(8)) vs \(expected.prefix(8))")
+        if safe { #expect(y.floats[(heads * s * e)...].allSatisfy { $0 == 0 }) }
+    }
+
+    @Test("attention whose operands broadcast runs node by node inside the fused op, matching the unfused graph")
+    func attentionBroadcast() throws {
+        // Q has one batch for two of K and V; the mask is a full [s, t] matrix.
+        let graph = Self.attentionGraph(q: [1, 2, 3, 4], k: [2, 2, 4, 5], v: [2, 2, 5, 3], mask: [3, 5], safe: false)
+        #expect(try GraphOptimizer.optimize(graph).report.fusedAttention == 1)
+        let feeds = ["q": floats([1, 2, 3, 4], randomFloats(24, seed: 31)), "k": floats([2, 2, 4, 5], randomFloats(80, seed: 32)),
+                     "v": floats([2, 2, 5, 3], randomFloats(60, seed: 33)), "m": floats([3, 5], randomFloats(15, seed: 34))]
+        let fused = try Executor(graph: graph).run(feeds)["y"]!
+        let plain = try Executor(graph: graph, optimize: false).run(feeds)["y"]!
+        #expect(fused.shape == [2, 2, 3, 3] && plain.shape == fused.shape)
+        #expect(zip(fused.floats, plain.floats).allSatisfy { abs($0 - $1) <= 1e-6 })
+    }
 }

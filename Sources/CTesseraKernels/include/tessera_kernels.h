@@ -214,6 +214,25 @@ int tsk_softmax_f32(tsk_variant variant, int log_softmax, size_t outer, size_t n
  */
 int tsk_permute(size_t elem_size, size_t rank, const size_t *shape, const size_t *perm, const void *src, void *dst);
 
+/* ================================================================ Attention
+ *
+ * Owned by the graph executor (attention.c): the fused attention node. [any-thread] Runs on
+ * the calling thread, and on the worker pool too: one task per problem.
+ */
+
+/**
+ * For each of `batch` independent problems b: S = scale * Q_b K_b + M_b (s x t), P = softmax
+ * of each row of S (NaN results set to 0 when zero_nan), O_b = P V_b (s x e). Q_b is s x d at
+ * q + b*s*d, K_b d x t at k + b*d*t, V_b t x e at v + b*t*e, O_b s x e at out + b*s*e, all
+ * dense row-major. mask is NULL or M_b's row i, column j is
+ * mask[mask_offsets[b] + i * mask_row_stride + j * mask_col_stride] (strides 0 broadcast).
+ * Each task allocates its s x t scores; returns 0 if an allocation failed (out is then
+ * incomplete), 1 on success.
+ */
+int tsk_attention_f32(size_t batch, size_t s, size_t t, size_t d, size_t e, float scale, const float *q,
+                      const float *k, const float *v, const float *mask, const size_t *mask_offsets,
+                      size_t mask_row_stride, size_t mask_col_stride, int zero_nan, float *out);
+
 /* ================================================================ Layer normalization
  *
  * Owned by the graph executor (layernorm.c). Same conventions as the executor kernels above:

@@ -2,7 +2,7 @@
 ///
 /// Construction does the once-per-model work: validates the graph, checks that every op is
 /// supported, rewrites a copy of it with `GraphOptimizer` (constant folding, GELU,
-/// MatMul+bias+activation and masked-softmax fusion, dead-code elimination) and packs constant
+/// MatMul+bias+activation, masked-softmax and attention fusion, dead-code elimination) and packs constant
 /// MatMul/Gemm weights into the GEMM kernels' layout (copying: initializer memory is never
 /// written). Each `run` then checks
 /// its inputs against the graph's, looks up (or builds and caches) the plan for those input

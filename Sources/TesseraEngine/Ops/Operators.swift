@@ -59,6 +59,7 @@ enum Operators {
     static let fused: [String: Factory] = [
         DenseFusion.opType: { context throws(EngineError) in try DenseKernel(context) },
         SafeSoftmaxFusion.opType: { context throws(EngineError) in try SoftmaxKernel(context, log: false, zeroNaN: true) },
+        AttentionFusion.opType: { context throws(EngineError) in try AttentionKernel(context) },
     ]
 
     /// The kernel factory for an op type, ONNX or fused.

@@ -5,7 +5,8 @@
 /// In order: Constant nodes become initializers; nodes whose inputs are all constant are
 /// evaluated once (`ConstantFolding`); the exported form of exact GELU becomes one `Gelu`
 /// node; MatMul with a constant weight absorbs the bias Add and the activation after it
-/// (`Tessera.Dense`); Softmax followed by "NaN → 0" becomes `Tessera.SafeSoftmax`; finally
+/// (`Tessera.Dense`); Softmax followed by "NaN → 0" becomes `Tessera.SafeSoftmax`; scaled
+/// dot-product attention (MatMul, mask, softmax, MatMul) becomes `Tessera.Attention`; finally
 /// nodes and initializers no output depends on are dropped.
 ///
 /// The passes see only the graph given to the executor; the caller's graph (what `inspect`
@@ -19,6 +20,7 @@ public enum GraphOptimizer {
         public var fusedDense = 0
         public var fusedActivations = 0
         public var fusedSoftmax = 0
+        public var fusedAttention = 0
         public var removedNodes = 0
         public var removedInitializers = 0
 
@@ -27,7 +29,8 @@ public enum GraphOptimizer {
         public var description: String {
             let parts = [("constants folded", foldedConstants), ("GELU fused", fusedGelu),
                          ("MatMul+bias fused", fusedDense), ("activations fused", fusedActivations),
-                         ("softmax fused", fusedSoftmax), ("dead nodes removed", removedNodes),
+                         ("softmax fused", fusedSoftmax), ("attention blocks fused", fusedAttention),
+                         ("dead nodes removed", removedNodes),
                          ("unused initializers removed", removedInitializers)]
             let fired = parts.filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }
             return fired.isEmpty ? "no rewrites" : fired.joined(separator: ", ")
@@ -43,6 +46,7 @@ public enum GraphOptimizer {
         graph = GeluFusion.run(graph, report: &report)
         graph = DenseFusion.run(graph, report: &report)
         graph = SafeSoftmaxFusion.run(graph, report: &report)
+        graph = AttentionFusion.run(graph, report: &report)
         graph = DeadCodeElimination.run(graph, report: &report)
         return (graph, report)
     }

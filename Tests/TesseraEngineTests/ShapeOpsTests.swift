@@ -298,6 +298,11 @@ struct ShapeOpsGraphTests {
             #expect(result["t"]?.int64Values == [Int64(batch), 2, 3])
             #expect(result["grid"]?.shape == [batch, 6])
             #expect(result["grid"]?.int64Values == (0..<batch).flatMap { _ in (0..<6).map(Int64.init) })
+            // The shape arithmetic ran when the plan was made; runs skip it and only reshape.
+            let plan = try #require(executor.plans.cached(for: [[batch, 6]]))
+            let skipped = zip(executor.program.steps, plan.skips).filter(\.1).map(\.0.opType)
+            #expect(skipped.contains("Shape") && skipped.contains("Concat"), "\(skipped)")
+            #expect(!skipped.contains("Reshape"))
         }
         #expect(executor.cachedPlanCount == 2)
     }

@@ -12,12 +12,19 @@ final class ExecutionPlan: Sendable {
     let arenaBytes: Int
     /// Bytes of fresh output storage each run allocates.
     let outputBytes: Int
+    /// Values the plan already computed (shape arithmetic): runs read them from here.
+    let precomputed: [Int: Tensor]
+    /// Per step: whether all its outputs are precomputed, so runs skip it.
+    let skips: [Bool]
 
-    init(types: [ValueType], offsets: [Int], arenaBytes: Int, outputBytes: Int) {
+    init(types: [ValueType], offsets: [Int], arenaBytes: Int, outputBytes: Int,
+         precomputed: [Int: Tensor] = [:], skips: [Bool] = []) {
         self.types = types
         self.offsets = offsets
         self.arenaBytes = arenaBytes
         self.outputBytes = outputBytes
+        self.precomputed = precomputed
+        self.skips = skips
     }
 }
 
@@ -31,8 +38,9 @@ extension Program {
     /// contents are all known (Shape needs only its input's type) is run here on scratch
     /// storage (`evaluateShapeValues`). Kernels see the known contents through
     /// `outputTypes(_:values:)`, so Reshape, Expand, ConstantOfShape, Range, Slice, Unsqueeze,
-    /// Squeeze and ReduceSum can take shapes and axes computed in the graph. Nothing of this
-    /// lives past planning: at run time those steps run as usual and write the same values.
+    /// Squeeze and ReduceSum can take shapes and axes computed in the graph. The plan keeps
+    /// those values: they depend only on the input shapes it is made for, so runs skip the
+    /// steps that computed them (a BERT export has hundreds of such steps).
     func makePlan(inputShapes: [[Int]], memoryLimit: Int) throws(EngineError) -> ExecutionPlan {
         var known = [ValueType?](repeating: nil, count: names.count)
         // Contents known at plan time: constants, and shape values evaluated below.
@@ -47,13 +55,19 @@ extension Program {
             case .computed: break
             }
         }
-        for step in steps {
+        var precomputed: [Int: Tensor] = [:]
+        var skips = [Bool](repeating: false, count: steps.count)
+        for (position, step) in steps.enumerated() {
             let inputs = step.inputs.map { known[$0]! }
             let outputs: [ValueType]
             do {
                 outputs = try step.kernel.outputTypes(inputs, values: step.inputs.map { values[$0] })
                 if let folded = try Self.evaluateShapeValues(step, inputs: inputs, outputs: outputs, values: values) {
-                    for (id, tensor) in zip(step.outputs, folded) { values[id] = tensor }
+                    for (id, tensor) in zip(step.outputs, folded) {
+                        values[id] = tensor
+                        precomputed[id] = tensor
+                    }
+                    skips[position] = true
                 }
             } catch {
                 let given = zip(graphInputs, inputShapes).map { "'\($0.name)' \($1)" }.joined(separator: ", ")
@@ -79,7 +93,8 @@ extension Program {
         guard arenaBytes + outputBytes <= memoryLimit else {
             throw EngineError(.invalidTensor, "a run with input shapes \(inputShapes) needs \(arenaBytes + outputBytes) bytes, over the executor's memory limit of \(memoryLimit) bytes")
         }
-        return ExecutionPlan(types: types, offsets: offsets, arenaBytes: arenaBytes, outputBytes: outputBytes)
+        return ExecutionPlan(types: types, offsets: offsets, arenaBytes: arenaBytes, outputBytes: outputBytes,
+                             precomputed: precomputed, skips: skips)
     }
 
     /// Shape values: a step whose outputs are all small INT64/INT32 tensors and whose inputs'
@@ -195,4 +210,7 @@ final class PlanCache: Sendable {
     }
 
     var count: Int { state.withLock { $0.plans.count } }
+
+    /// The cached plan for `shapes`, if any (for tests).
+    func cached(for shapes: [[Int]]) -> ExecutionPlan? { state.withLock { $0.plans[shapes] } }
 }

@@ -99,15 +99,22 @@ public final class Executor: Sendable {
             case .computed:
                 if let storage = fresh[id] {
                     storage.baseAddress ?? emptyAddress
+                } else if let value = plan.precomputed[id] {
+                    value.storage.baseAddress ?? emptyAddress
                 } else {
                     UnsafeRawPointer(arena.base + plan.offsets[id])
                 }
             }
         }
+        // Graph outputs the plan computed are copied into their fresh storage.
+        for (id, storage) in fresh {
+            guard let value = plan.precomputed[id], value.storage.byteCount > 0 else { continue }
+            UnsafeMutableRawPointer(mutating: storage.baseAddress!).copyMemory(from: value.storage.baseAddress!, byteCount: value.storage.byteCount)
+        }
 
         // The addresses point into the inputs' storage: keep it alive until the last node ran.
         defer { withExtendedLifetime(given) {} }
-        for step in program.steps {
+        for (position, step) in program.steps.enumerated() where !plan.skips[position] {
             let kernelInputs = step.inputs.map { KernelInput(type: plan.types[$0], data: addresses[$0]) }
             // Outputs are arena or fresh storage this run owns, never inputs or constants.
             let kernelOutputs = step.outputs.map {

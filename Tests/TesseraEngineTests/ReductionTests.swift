@@ -135,6 +135,23 @@ struct ReductionLayerNormTests {
         expectClose(y.floats, layerNormReference(x.floats, n: 12, scale: scale.floats, bias: nil, epsilon: 1e-6), relative: 1e-4, absolute: 1e-3)
     }
 
+    @Test("LayerNormalization's optional Mean and InvStdDev outputs hold each row's statistics")
+    func layerNormStatistics() throws {
+        var graph = Graph()
+        graph.inputs = [ValueInfo(name: "x", dtype: .fp32, shape: [2, 3, 4])]
+        graph.initializers = [Initializer(name: "scale", tensor: floats([3, 4], .init(repeating: 1, count: 12)))]
+        graph.nodes = [Node(opType: "LayerNormalization", name: "ln", inputs: ["x", "scale"], outputs: ["y", "mean", "inv"],
+                            attributes: [Attribute(name: "axis", value: .int(1)), Attribute(name: "epsilon", value: .float(0.5))])]
+        graph.outputs = ["y", "mean", "inv"].map { ValueInfo(name: $0, dtype: .fp32, shape: []) }
+        // Row 0 is 0...11 (mean 5.5, variance 143/12), row 1 is all 3 (variance 0).
+        let x = (0..<12).map(Float.init) + [Float](repeating: 3, count: 12)
+        let result = try Executor(graph: graph).run(["x": floats([2, 3, 4], x)])
+        #expect(result["mean"]!.shape == [2, 1, 1] && result["inv"]!.shape == [2, 1, 1])
+        expectClose(result["mean"]!.floats, [5.5, 3], relative: 1e-6, absolute: 1e-6)
+        expectClose(result["inv"]!.floats, [1 / (143.0 / 12 + 0.5).squareRoot(), 1 / 0.5.squareRoot()], relative: 1e-6, absolute: 1e-6)
+        #expect(result["y"]!.floats.suffix(12).allSatisfy { $0 == 0 })
+    }
+
     @Test("a decomposed layer norm (ReduceMean, Sub, Pow, Add, Sqrt, Div, Mul) agrees with LayerNormalization")
     func decomposed() throws {
         let n = 16

@@ -32,6 +32,17 @@ struct MiniLMTests {
         #expect(report.fusedAttention == 6)
     }
 
+    @Test("no input's contents are part of the plan: token ids never multiply plans")
+    func plansByShapeOnly() throws {
+        let (executor, goldens) = try Self.load()
+        let sentence = try #require(goldens.sentences.first)
+        let length = sentence.input_ids.count
+        let mask = [Int64](repeating: 1, count: length)
+        _ = try executor.run(try MiniLMReference.inputs(ids: sentence.input_ids, mask: mask, shape: [1, length]))
+        _ = try executor.run(try MiniLMReference.inputs(ids: Array(sentence.input_ids.reversed()), mask: mask, shape: [1, length]))
+        #expect(executor.cachedPlanCount == 1)
+    }
+
     @Test("the graph run node for node, without the passes, matches the reference too")
     func unoptimized() throws {
         let (executor, goldens) = try Self.load(optimize: false)

@@ -250,8 +250,8 @@ struct ShapeOpsValueTests {
         #expect(try range([0, 7, 3]) == [0, 3, 6])
         let f = try runOp("Range", [floats([], [1]), floats([], [2]), floats([], [0.25])], constant: [0, 1, 2])
         #expect(f.floats == [1, 1.25, 1.5, 1.75])
-        #expect(engineMessage { _ = try runOp("Range", [int64s([], [0]), int64s([], [5]), int64s([], [1])], output: .int64) }?
-            .hasPrefix("node 'op' (Range): the start input must be known when the plan is made") == true)
+        // Bounds given as graph inputs are read when the plan is made.
+        #expect(try runOp("Range", [int64s([], [0]), int64s([], [5]), int64s([], [2])], output: .int64).int64Values == [0, 2, 4])
     }
 }
 
@@ -307,14 +307,32 @@ struct ShapeOpsGraphTests {
         #expect(executor.cachedPlanCount == 2)
     }
 
-    @Test("a shape that depends on input data is refused, naming the node")
+    @Test("a shape given as an INT64 graph input is read when planning, with a plan per distinct value")
+    func shapeFromInput() throws {
+        var graph = Graph()
+        graph.inputs = [ValueInfo(name: "x", dtype: .fp32, shape: [-1]), ValueInfo(name: "n", dtype: .int64, shape: [2])]
+        graph.nodes = [Node(opType: "Expand", name: "grow", inputs: ["x", "n"], outputs: ["y"])]
+        graph.outputs = [ValueInfo(name: "y", dtype: .fp32, shape: [-1, -1])]
+        let executor = try Executor(graph: graph)
+        #expect(executor.program.planTimeInputs == [1])
+        let wide = try executor.run(["x": floats([1], [7]), "n": int64s([2], [2, 3])])["y"]!
+        #expect(wide.shape == [2, 3] && wide.floats == [Float](repeating: 7, count: 6))
+        let tall = try executor.run(["x": floats([1], [5]), "n": int64s([2], [4, 1])])["y"]!
+        #expect(tall.shape == [4, 1] && tall.floats == [5, 5, 5, 5])
+        // Same shapes, different contents: two plans.
+        #expect(executor.cachedPlanCount == 2)
+    }
+
+    @Test("a shape computed from float input data is refused, naming the node")
     func dataDependentShape() throws {
         var graph = Graph()
-        graph.inputs = [ValueInfo(name: "x", dtype: .fp32, shape: [-1]), ValueInfo(name: "n", dtype: .int64, shape: [1])]
-        graph.nodes = [Node(opType: "Expand", name: "grow", inputs: ["x", "n"], outputs: ["y"])]
+        graph.inputs = [ValueInfo(name: "x", dtype: .fp32, shape: [-1]), ValueInfo(name: "n", dtype: .fp32, shape: [1])]
+        graph.nodes = [Node(opType: "Cast", name: "to_int", inputs: ["n"], outputs: ["ni"], attributes: [Attribute(name: "to", value: .int(7))]),
+                       Node(opType: "Expand", name: "grow", inputs: ["x", "ni"], outputs: ["y"])]
         graph.outputs = [ValueInfo(name: "y", dtype: .fp32, shape: [-1])]
         let executor = try Executor(graph: graph)
-        let message = engineMessage { _ = try executor.run(["x": floats([1], [1]), "n": int64s([1], [4])]) }
+        #expect(executor.program.planTimeInputs.isEmpty)
+        let message = engineMessage { _ = try executor.run(["x": floats([1], [1]), "n": floats([1], [4])]) }
         #expect(message?.hasPrefix("node 'grow' (Expand): the shape input must be known when the plan is made") == true)
     }
 

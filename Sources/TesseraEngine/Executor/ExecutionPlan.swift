@@ -41,13 +41,15 @@ extension Program {
     /// Squeeze and ReduceSum can take shapes and axes computed in the graph. The plan keeps
     /// those values: they depend only on the input shapes it is made for, so runs skip the
     /// steps that computed them (a BERT export has hundreds of such steps).
-    func makePlan(inputShapes: [[Int]], memoryLimit: Int) throws(EngineError) -> ExecutionPlan {
+    func makePlan(inputShapes: [[Int]], inputValues: [Int: Tensor] = [:], memoryLimit: Int) throws(EngineError) -> ExecutionPlan {
         var known = [ValueType?](repeating: nil, count: names.count)
         // Contents known at plan time: constants, and shape values evaluated below.
         var values = [Tensor?](repeating: nil, count: names.count)
         for (id, source) in sources.enumerated() {
             switch source {
-            case .input(let index): known[id] = ValueType(dtype: graphInputs[index].dtype, shape: inputShapes[index])
+            case .input(let index):
+                known[id] = ValueType(dtype: graphInputs[index].dtype, shape: inputShapes[index])
+                values[id] = inputValues[index]
             case .constant(let tensor):
                 known[id] = ValueType(dtype: tensor.dtype, shape: tensor.shape)
                 values[id] = tensor

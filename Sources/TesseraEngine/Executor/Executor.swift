@@ -78,8 +78,16 @@ public final class Executor: Sendable {
     public func run(_ inputs: [String: Tensor]) throws(EngineError) -> [String: Tensor] {
         let given = try checkedInputs(inputs)
         let shapes = given.map(\.shape)
-        let plan = try plans.plan(for: shapes) { () throws(EngineError) in
-            try program.makePlan(inputShapes: shapes, memoryLimit: memoryLimit)
+        // Inputs the plan reads (a Reshape target given as an input): their contents are part
+        // of the plan's key. Large ones are left out, and the plan then says it needs them.
+        var key = shapes
+        var planValues: [Int: Tensor] = [:]
+        for index in program.planTimeInputs where given[index].elementCount <= 4096 {
+            planValues[index] = given[index]
+            key.append(given[index].intValues ?? [])
+        }
+        let plan = try plans.plan(for: key) { () throws(EngineError) in
+            try program.makePlan(inputShapes: shapes, inputValues: planValues, memoryLimit: memoryLimit)
         }
         let arena = arenas.take(bytes: plan.arenaBytes)
         defer { arenas.give(back: arena) }
@@ -180,7 +188,7 @@ public final class Executor: Sendable {
     var arenaAllocationCount: Int { arenas.allocations }
 
     /// Input-shape signatures with a cached plan.
-    var cachedPlanCount: Int { plans.count }
+    public var cachedPlanCount: Int { plans.count }
 }
 
 /// A valid address for empty tensors (borrowed storage may have none); never read or written.

@@ -33,6 +33,10 @@ struct Program: Sendable {
     /// The graph outputs' value ids, in graph order.
     let outputIDs: [Int]
     let steps: [Step]
+    /// Graph inputs (by index; INT64/INT32 only) whose contents some step needs when the plan
+    /// is made, directly or through shape arithmetic: a Reshape target or Slice bounds given
+    /// as inputs. Plans are made per their contents; most models have none.
+    let planTimeInputs: [Int]
 
     init(graph: Graph, custom: [String: CustomOperator] = [:]) throws(EngineError) {
         let order = try graph.validatedOrder()
@@ -97,6 +101,24 @@ struct Program: Sendable {
         self.isGraphOutput = isGraphOutput
         self.outputIDs = outputIDs
         self.steps = steps
+        planTimeInputs = Self.planTimeInputs(steps: steps, sources: sources, inputs: graph.inputs)
+    }
+
+    /// The graph inputs whose contents reach a step's `planTimeInputs`, following steps
+    /// backwards (in reverse run order, so one pass suffices); steps that read only their
+    /// inputs' types (Shape) end the trail.
+    private static func planTimeInputs(steps: [Step], sources: [Source], inputs: [ValueInfo]) -> [Int] {
+        var needed = [Bool](repeating: false, count: sources.count)
+        for step in steps {
+            for slot in step.kernel.planTimeInputs where slot < step.inputs.count { needed[step.inputs[slot]] = true }
+        }
+        for step in steps.reversed() where step.kernel.readsInputData && step.outputs.contains(where: { needed[$0] }) {
+            for id in step.inputs { needed[id] = true }
+        }
+        return sources.indices.compactMap { id in
+            guard needed[id], case .input(let index) = sources[id], [.int64, .int32].contains(inputs[index].dtype) else { return nil }
+            return index
+        }.sorted()
     }
 
     /// Drops the tensors of constants that no step reads at run time because every reader

@@ -94,6 +94,8 @@ struct UnsqueezeKernel: Kernel {
         }
     }
 
+    var planTimeInputs: Set<Int> { attributeAxes == nil ? [1] : [] }
+
     func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         let input = inputs[0]
         let axes: [Int]
@@ -125,6 +127,8 @@ struct SqueezeKernel: Kernel {
         attributeAxes = try context.ints("axes")
         hasAxesInput = context.presentInputCount == 2
     }
+
+    var planTimeInputs: Set<Int> { hasAxesInput ? [1] : [] }
 
     func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         let input = inputs[0]
@@ -214,6 +218,8 @@ struct ExpandKernel: Kernel {
         try context.expectArity(inputs: 2...2)
     }
 
+    var planTimeInputs: Set<Int> { [1] }
+
     func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         let target = try PlanValues.vector(values, 1, "shape")
         guard let shape = Shapes.broadcast(inputs[0].shape, target), !target.contains(where: { $0 < 0 }) else {
@@ -279,6 +285,8 @@ struct SliceKernel: Kernel {
         return result
     }
 
+    var planTimeInputs: Set<Int> { [1, 2, 3, 4] }
+
     func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         let starts = try PlanValues.vector(values, 1, "starts")
         let ends = try PlanValues.vector(values, 2, "ends")
@@ -330,6 +338,8 @@ struct ConstantOfShapeKernel: Kernel {
         }
     }
 
+    var planTimeInputs: Set<Int> { [0] }
+
     func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         let shape = try PlanValues.vector(values, 0, "shape")
         guard shape.allSatisfy({ $0 >= 0 }) else {
@@ -356,6 +366,8 @@ struct RangeKernel: Kernel {
     init(_ context: KernelContext) throws(EngineError) {
         try context.expectArity(inputs: 3...3)
     }
+
+    var planTimeInputs: Set<Int> { [0, 1, 2] }
 
     func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         try inputs[0].expect([.fp32, .int64, .int32], "start")

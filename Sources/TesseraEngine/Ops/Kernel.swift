@@ -45,6 +45,11 @@ protocol Kernel: Sendable {
     /// Whether `run` reads its inputs' elements. Shape reads only their types, so its output
     /// is known at plan time even when its input is not.
     var readsInputData: Bool { get }
+    /// Inputs (by position) whose contents decide the outputs' shapes (Reshape's shape,
+    /// Slice's starts, …): `outputTypes(_:values:)` needs them when the plan is made. A graph
+    /// input that reaches one of these is read when planning, and plans are kept per its
+    /// contents as well as per input shapes.
+    var planTimeInputs: Set<Int> { get }
     /// Inputs (by position) whose constant contents the kernel copied at construction and
     /// never reads at run time, such as a packed weight; the executor then need not keep them.
     var copiedInputs: Set<Int> { get }
@@ -66,6 +71,8 @@ extension Kernel {
     var readsInputData: Bool { true }
 
     var copiedInputs: Set<Int> { [] }
+
+    var planTimeInputs: Set<Int> { [] }
 }
 
 /// A kernel whose output never changes: the executor evaluates it once, at construction,

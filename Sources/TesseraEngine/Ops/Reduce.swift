@@ -31,6 +31,8 @@ struct ReduceKernel: Kernel {
         return try Shapes.normalizedAxes(given, rank: rank).sorted()
     }
 
+    var planTimeInputs: Set<Int> { hasAxesInput ? [1] : [] }
+
     func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         let input = inputs[0]
         try input.expect([.fp32], "input")

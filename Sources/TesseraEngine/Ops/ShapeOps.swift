@@ -57,6 +57,8 @@ struct ReshapeKernel: Kernel {
         return target
     }
 
+    var planTimeInputs: Set<Int> { constantTarget == nil ? [1] : [] }
+
     func outputTypes(_ inputs: [ValueType], values: [Tensor?]) throws(EngineError) -> [ValueType] {
         let input = inputs[0]
         let target: [Int]

@@ -23,6 +23,7 @@
  * -fvisibility=hidden.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 
 #include <tessera/tessera.h>
 

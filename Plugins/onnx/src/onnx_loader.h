@@ -187,8 +187,15 @@ static void view_in_mapping(tensor_data *td, mapping *m, const unsigned char *da
     }
     if ((uintptr_t)data % item_size == 0) {
         mapping_retain(m);
-        td->release.release = mapping_release;
-        td->release.context = m;
+        region *r = malloc(sizeof *r);
+        if (r != NULL) {
+            *r = (region){m, data, td->view.byte_size};
+            td->release.release = region_release;
+            td->release.context = r;
+        } else {
+            td->release.release = mapping_release;
+            td->release.context = m;
+        }
     }
 }
 

@@ -239,6 +239,33 @@ static void mapping_retain(mapping *m)
     atomic_fetch_add_explicit(&m->references, 1, memory_order_relaxed);
 }
 
+/**
+ * One zero-copy tensor's hold on the mapping. Releasing it also tells the kernel that the
+ * tensor's whole pages are no longer needed, so weights the engine copied at load (packed
+ * MatMul weights) stop counting in the process's resident memory. Nothing is lost: the pages
+ * are the file's, read back from it if anything touches them again.
+ */
+typedef struct region {
+    mapping *m;
+    const unsigned char *start;
+    size_t size;
+} region;
+
+/** tsr_release callback for a region. [any-thread] */
+static void region_release(void *context)
+{
+    region *r = context;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0) {
+        uintptr_t mask = (uintptr_t)page - 1;
+        uintptr_t first = ((uintptr_t)r->start + mask) & ~mask;
+        uintptr_t end = ((uintptr_t)r->start + r->size) & ~mask;
+        if (end > first) (void)madvise((void *)first, end - first, MADV_DONTNEED);
+    }
+    mapping_release(r->m);
+    free(r);
+}
+
 /** tsr_release callback for malloc'ed tensor data. [any-thread] */
 static void free_release(void *context)
 {

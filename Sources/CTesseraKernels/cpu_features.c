@@ -9,6 +9,7 @@ uint32_t tsk_cpu_features(void) {
     if (__builtin_cpu_supports("avx2")) features |= TSK_CPU_AVX2;
     if (__builtin_cpu_supports("fma")) features |= TSK_CPU_FMA;
     if (__builtin_cpu_supports("avx512f")) features |= TSK_CPU_AVX512F;
+    if (__builtin_cpu_supports("avx512bw")) features |= TSK_CPU_AVX512BW;
     if (__builtin_cpu_supports("avx512vnni")) features |= TSK_CPU_AVX512VNNI;
 #elif defined(__aarch64__)
     features |= TSK_CPU_NEON; /* mandatory on AArch64 */

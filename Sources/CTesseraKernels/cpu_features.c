@@ -1,5 +1,9 @@
 #include "tessera_kernels.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 uint32_t tsk_cpu_features(void) {
     uint32_t features = 0;
 #if defined(__x86_64__) || defined(__i386__)
@@ -11,6 +15,17 @@ uint32_t tsk_cpu_features(void) {
     if (__builtin_cpu_supports("avx512f")) features |= TSK_CPU_AVX512F;
     if (__builtin_cpu_supports("avx512bw")) features |= TSK_CPU_AVX512BW;
     if (__builtin_cpu_supports("avx512vnni")) features |= TSK_CPU_AVX512VNNI;
+#if defined(__x86_64__)
+    /* AMX: CPUID.(7, 0).EDX bits 24 (tile) and 25 (int8), and the OS saving tile state
+     * (XCR0 bits 17 and 18). */
+    unsigned a, b, c, d;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 24 & 3) == 3 && __get_cpuid(1, &a, &b, &c, &d) &&
+        (c >> 27 & 1)) {
+        unsigned lo, hi;
+        __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        if ((lo >> 17 & 3) == 3) features |= TSK_CPU_AMX_INT8;
+    }
+#endif
 #elif defined(__aarch64__)
     features |= TSK_CPU_NEON; /* mandatory on AArch64 */
 #endif

@@ -33,10 +33,12 @@
 typedef struct igemm_arch {
     tsk_variant variant;
     size_t mr, nr;
-    size_t g;    /* depth group: k elements summed by one instruction step */
-    size_t elem; /* bytes per packed element: 1, or 2 for int16 */
+    size_t ga, gb; /* depth groups of the A and B layouts (igemm_internal.h) */
+    size_t step;   /* depth of one kernel step: panels are zero padded to a multiple of it */
+    size_t elem;   /* bytes per packed element: 1, or 2 for int16 */
     size_t kc, mc, nc;
     tsk_igemm_kernel_fn kernel;
+    void (*begin)(void), (*end)(void); /* around each drive() on its thread, when set (AMX tile state) */
 } igemm_arch;
 
 #define GENERIC_MR 4
@@ -45,13 +47,16 @@ typedef struct igemm_arch {
 static void kernel_generic(size_t groups, const void *a, const void *b, int32_t *c, size_t ldc, size_t mr,
                            size_t nr, const tsk_igemm_epilogue *e);
 
-static const igemm_arch arch_generic = {TSK_VARIANT_GENERIC, GENERIC_MR, GENERIC_NR, 4, 1, 1024, 64, 256,
-                                        kernel_generic};
+static const igemm_arch arch_generic = {TSK_VARIANT_GENERIC, GENERIC_MR, GENERIC_NR, 4, 4, 4, 1, 1024, 64, 256,
+                                        kernel_generic, NULL, NULL};
 #if defined(__x86_64__)
-static const igemm_arch arch_avx2 = {TSK_VARIANT_AVX2, TSK_IGEMM_AVX2_MR, TSK_IGEMM_AVX2_NR, 2, 2, 768, 128, 512,
-                                     tsk_igemm_kernel_avx2};
-static const igemm_arch arch_vnni = {TSK_VARIANT_AVX512_VNNI, TSK_IGEMM_VNNI_MR, TSK_IGEMM_VNNI_NR, 4, 1, 1536, 128,
-                                     480, tsk_igemm_kernel_vnni};
+static const igemm_arch arch_avx2 = {TSK_VARIANT_AVX2, TSK_IGEMM_AVX2_MR, TSK_IGEMM_AVX2_NR, 2, 2, 2, 2, 768, 128, 512,
+                                     tsk_igemm_kernel_avx2, NULL, NULL};
+static const igemm_arch arch_vnni = {TSK_VARIANT_AVX512_VNNI, TSK_IGEMM_VNNI_MR, TSK_IGEMM_VNNI_NR, 4, 4, 4, 1, 1536,
+                                     128, 480, tsk_igemm_kernel_vnni, NULL, NULL};
+/* A in 64-byte rows (one tile row), B in byte quads: the operand layouts of tdpbusd. */
+static const igemm_arch arch_amx = {TSK_VARIANT_AMX_INT8, TSK_IGEMM_AMX_MR, TSK_IGEMM_AMX_NR, 64, 4, 64, 1, 1536,
+                                    128, 512, tsk_igemm_kernel_amx, tsk_igemm_amx_begin, tsk_igemm_amx_end};
 #endif
 
 static int supports(tsk_variant variant) {
@@ -62,6 +67,7 @@ static int supports(tsk_variant variant) {
     case TSK_VARIANT_AVX2: return (f & TSK_CPU_AVX2) != 0;
     case TSK_VARIANT_AVX512_VNNI:
         return (f & TSK_CPU_AVX512F) && (f & TSK_CPU_AVX512BW) && (f & TSK_CPU_AVX512VNNI);
+    case TSK_VARIANT_AMX_INT8: return (f & TSK_CPU_AMX_INT8) && (f & TSK_CPU_AVX512BW) && tsk_igemm_amx_enable();
 #endif
     default: (void)f; return 0;
     }
@@ -69,6 +75,7 @@ static int supports(tsk_variant variant) {
 
 static tsk_variant igemm_resolve(tsk_variant variant) {
     if (variant != TSK_VARIANT_AUTO) return variant;
+    if (supports(TSK_VARIANT_AMX_INT8)) return TSK_VARIANT_AMX_INT8;
     if (supports(TSK_VARIANT_AVX512_VNNI)) return TSK_VARIANT_AVX512_VNNI;
     if (supports(TSK_VARIANT_AVX2)) return TSK_VARIANT_AVX2;
     return TSK_VARIANT_GENERIC;
@@ -82,6 +89,7 @@ static const igemm_arch *arch_for(tsk_variant variant) {
 #if defined(__x86_64__)
     case TSK_VARIANT_AVX2: return &arch_avx2;
     case TSK_VARIANT_AVX512_VNNI: return &arch_vnni;
+    case TSK_VARIANT_AMX_INT8: return &arch_amx;
 #endif
     default: return NULL;
     }
@@ -92,6 +100,7 @@ const char *tsk_igemm_variant_name(tsk_variant variant) {
     case TSK_VARIANT_GENERIC: return "generic";
     case TSK_VARIANT_AVX2: return "avx2";
     case TSK_VARIANT_AVX512_VNNI: return "avx512-vnni";
+    case TSK_VARIANT_AMX_INT8: return "amx-int8";
     default: return "unknown";
     }
 }
@@ -152,7 +161,7 @@ static void put_elem(void *dst, size_t index, size_t elem, int value) {
  */
 static void pack_b_block(const igemm_arch *ar, size_t kcb, size_t n, size_t n_panels, const uint8_t *b, size_t ldb,
                          uint8_t flip, uint8_t *dst) {
-    const size_t nr = ar->nr, g = ar->g, kpad = round_up(kcb, g);
+    const size_t nr = ar->nr, g = ar->gb, kpad = round_up(kcb, ar->step);
     for (size_t jp = 0; jp < n_panels; jp++, dst += kpad * nr * ar->elem) {
         const size_t j0 = jp * nr;
         for (size_t p = 0; p < kpad; p++) {
@@ -196,7 +205,7 @@ static uint32_t byte_sum(const uint8_t *p, size_t n, uint8_t flip) {
  */
 static void pack_a_block(const igemm_arch *ar, size_t rows, size_t kcb, const uint8_t *a, size_t lda, uint8_t flip,
                          void *dst, int32_t *rs) {
-    const size_t mr = ar->mr, g = ar->g, kpad = round_up(kcb, g), groups = kpad / g;
+    const size_t mr = ar->mr, g = ar->ga, kpad = round_up(kcb, ar->step), groups = kpad / g;
     const size_t full = kcb / g; /* groups with no depth padding */
     for (size_t i0 = 0; i0 < rows; i0 += mr) {
         uint8_t *panel = (uint8_t *)dst + i0 * kpad * ar->elem;
@@ -215,6 +224,16 @@ static void pack_a_block(const igemm_arch *ar, size_t rows, size_t kcb, const ui
                     w ^= flip4;
                     memcpy(panel + (q * mr + i) * 4, &w, 4);
                 }
+            } else if (ar->elem == 1) {
+                /* Groups of a multiple of 8 bytes (AMX tile rows), 64 bits at a time. */
+                const uint64_t flip8 = flip * 0x0101010101010101ull;
+                for (size_t q = 0; q < full; q++)
+                    for (size_t r = 0; r < g; r += 8) {
+                        uint64_t w;
+                        memcpy(&w, src + q * g + r, 8);
+                        w ^= flip8;
+                        memcpy(panel + (q * mr + i) * g + r, &w, 8);
+                    }
             } else {
                 int16_t *p16 = (int16_t *)panel;
                 for (size_t q = 0; q < full; q++)
@@ -267,7 +286,7 @@ tsk_igemm_packed_b *tsk_igemm_pack_b(tsk_variant variant, size_t k, size_t n, co
     pb->k = k;
     pb->n = n;
     pb->n_panels = cols / ar->nr;
-    pb->data = aligned_alloc(64, cache_lines(round_up(k, ar->g) * cols * ar->elem));
+    pb->data = aligned_alloc(64, cache_lines(round_up(k, ar->step) * cols * ar->elem));
     pb->d = calloc(cols, sizeof(int32_t));
     const uint8_t flip = b_signed ? 0 : 0x80;
     /* uint8 B is packed as B - 128, so its zero points move down by 128 too. */
@@ -312,7 +331,7 @@ typedef struct igemm_call {
 /* Bytes of one thread's scratch: a packed A block of up to `rows` rows, its row sums and zero points. */
 static size_t slot_bytes(const igemm_arch *ar, size_t rows, size_t k) {
     size_t mrows = round_up(rows < ar->mc ? rows : ar->mc, ar->mr);
-    size_t depth = round_up(k < ar->kc ? k : ar->kc, ar->g);
+    size_t depth = round_up(k < ar->kc ? k : ar->kc, ar->step);
     return cache_lines(mrows * depth * ar->elem) + cache_lines(2 * mrows * sizeof(int32_t));
 }
 
@@ -323,14 +342,15 @@ static size_t slot_bytes(const igemm_arch *ar, size_t rows, size_t k) {
 static void drive(const igemm_call *call, size_t r0, size_t r1, size_t p0, size_t p1, uint8_t *work) {
     const igemm_arch *ar = call->ar;
     const tsk_igemm_packed_b *b = call->b;
-    const size_t mr = ar->mr, nr = ar->nr, g = ar->g, elem = ar->elem, k = b->k, n = b->n;
+    const size_t mr = ar->mr, nr = ar->nr, step = ar->step, elem = ar->elem, k = b->k, n = b->n;
     const size_t mrows = round_up(r1 - r0 < ar->mc ? r1 - r0 : ar->mc, mr);
-    const size_t depth = round_up(k < ar->kc ? k : ar->kc, g);
+    const size_t depth = round_up(k < ar->kc ? k : ar->kc, step);
     int32_t *rs = (int32_t *)(work + cache_lines(mrows * depth * elem));
     int32_t *za = rs + mrows;
     const size_t panel_step = ar->nc / nr;
+    if (ar->begin) ar->begin();
     for (size_t pc = 0; pc < k; pc += ar->kc) {
-        const size_t kcb = k - pc < ar->kc ? k - pc : ar->kc, kpad = round_up(kcb, g);
+        const size_t kcb = k - pc < ar->kc ? k - pc : ar->kc, kpad = round_up(kcb, step);
         const uint8_t *bdepth = b->data + pc * b->n_panels * nr * elem;
         for (size_t ic = r0; ic < r1; ic += ar->mc) {
             const size_t mcb = r1 - ic < ar->mc ? r1 - ic : ar->mc;
@@ -357,12 +377,13 @@ static void drive(const igemm_call *call, size_t r0, size_t r1, size_t p0, size_
                         const size_t col = jp * nr, w = n - col < nr ? n - col : nr;
                         e.d = b->d + col;
                         e.zb = b->zb ? b->zb + col : NULL;
-                        ar->kernel(kpad / g, ap, bdepth + jp * kpad * nr * elem, crow + col, call->ldc, h, w, &e);
+                        ar->kernel(kpad / step, ap, bdepth + jp * kpad * nr * elem, crow + col, call->ldc, h, w, &e);
                     }
                 }
             }
         }
     }
+    if (ar->end) ar->end();
 }
 
 /* k == 0: every product is empty, so C = 0 whatever the zero points. */

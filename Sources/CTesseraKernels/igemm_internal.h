@@ -10,11 +10,12 @@
 
 /*
  * Packed layouts group the depth into runs of G consecutive k (G = 4 for the byte kernels,
- * whose instruction sums 4 products; 2 for the int16 kernel). An A micro-panel holds, for
- * each group, MR rows of G elements; a B micro-panel, for each group, NR columns of G
- * elements: element (i, p) of A at [(p / G) * MR * G + i * G + p % G], (p, j) of B at
- * [(p / G) * NR * G + j * G + p % G]. Padding rows, columns and depth are zero. A is unsigned
- * (0..255) and B signed (-128..127) in every layout, so the products are exact.
+ * whose instruction sums 4 products; 2 for the int16 kernel; for AMX, 64 in A: one tile row,
+ * and 4 in B). An A micro-panel holds, for each group, MR rows of G elements; a B
+ * micro-panel, for each group, NR columns of G elements: element (i, p) of A at
+ * [(p / G) * MR * G + i * G + p % G], (p, j) of B at [(p / G) * NR * G + j * G + p % G].
+ * Padding rows, columns and depth (to a whole kernel step) are zero. A is unsigned (0..255)
+ * and B signed (-128..127) in every layout, so the products are exact.
  *
  * The zero points are applied once per tile, after the k loop, from sums packed beside the
  * panels (see igemm.c):
@@ -34,10 +35,11 @@ typedef struct tsk_igemm_epilogue {
 } tsk_igemm_epilogue;
 
 /*
- * C[0, mr) x [0, nr) from one A micro-panel and one B micro-panel, `groups` groups deep
- * (groups >= 1). The panels are 64-byte aligned; mr <= MR and nr <= NR of the variant.
+ * C[0, mr) x [0, nr) from one A micro-panel and one B micro-panel, `steps` kernel steps deep
+ * (steps >= 1; a step is G deep, 64 for AMX). The panels are 64-byte aligned; mr <= MR and
+ * nr <= NR of the variant.
  */
-typedef void (*tsk_igemm_kernel_fn)(size_t groups, const void *a, const void *b, int32_t *c, size_t ldc,
+typedef void (*tsk_igemm_kernel_fn)(size_t steps, const void *a, const void *b, int32_t *c, size_t ldc,
                                     size_t mr, size_t nr, const tsk_igemm_epilogue *e);
 
 /* Writes an mr x nr tile of raw sums (row stride `stride`) through the epilogue, in plain C. */
@@ -56,6 +58,19 @@ void tsk_igemm_kernel_avx2(size_t groups, const void *a, const void *b, int32_t 
 #define TSK_IGEMM_VNNI_NR 48
 void tsk_igemm_kernel_vnni(size_t groups, const void *a, const void *b, int32_t *c, size_t ldc, size_t mr,
                            size_t nr, const tsk_igemm_epilogue *e);
+
+/* Tiles: A in 64-byte groups (each group of MR rows is two 16-row tiles), B in byte quads. */
+#define TSK_IGEMM_AMX_MR 32
+#define TSK_IGEMM_AMX_NR 32
+void tsk_igemm_kernel_amx(size_t steps, const void *a, const void *b, int32_t *c, size_t ldc, size_t mr,
+                          size_t nr, const tsk_igemm_epilogue *e);
+
+/* Whether this process may use AMX tile data, asking Linux once; 0 elsewhere. [any-thread] */
+int tsk_igemm_amx_enable(void);
+
+/* Load the tile configuration the AMX kernel needs on this thread, and release the tiles. */
+void tsk_igemm_amx_begin(void);
+void tsk_igemm_amx_end(void);
 #endif
 
 #endif

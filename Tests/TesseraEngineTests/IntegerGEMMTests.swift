@@ -91,6 +91,13 @@ struct IntegerGEMMTests {
     static let features = CPU.features
     static let hasAVX2 = features.contains("avx2")
     static let hasVNNI = ["avx512f", "avx512bw", "avx512vnni"].allSatisfy(features.contains)
+    /// The CPU and OS have AMX; Linux may still refuse this process the tile data, so the
+    /// AMX test asks the kernel (which then returns 0) rather than assuming.
+    static let hasAMX = ["amx-int8", "avx512bw"].allSatisfy(features.contains)
+    static let amxRuns = hasAMX && tsk_igemm_pack_b(TSK_VARIANT_AMX_INT8, 1, 1, [UInt8(1)], 1, 1, nil, 0).map {
+        tsk_igemm_packed_b_free($0)
+        return true
+    } ?? false
 
     /// Random inputs over odd sizes (cycling signedness and zero-point kinds), the extremes
     /// (all 255 or all -128 against zero points at the far end), depths across several
@@ -167,11 +174,15 @@ struct IntegerGEMMTests {
           .enabled(if: hasVNNI, "this CPU lacks AVX-512F, AVX-512BW or AVX-512 VNNI"))
     func vnni() { Self.checkEverything(TSK_VARIANT_AVX512_VNNI, "avx512-vnni") }
 
+    @Test("amx-int8: exact on random, extreme and near-limit inputs",
+          .enabled(if: amxRuns, "this CPU lacks AMX-INT8 or AVX-512BW, or the OS does not let this process use AMX tiles"))
+    func amx() { Self.checkEverything(TSK_VARIANT_AMX_INT8, "amx-int8") }
+
     @Test("variants the CPU lacks, or the family lacks, are refused without writing; AUTO names the best")
     func refusals() {
         let expected: [(tsk_variant, Bool)] = [
             (TSK_VARIANT_GENERIC, true), (TSK_VARIANT_AVX2, Self.hasAVX2), (TSK_VARIANT_AVX512_VNNI, Self.hasVNNI),
-            (TSK_VARIANT_AVX512, false), (TSK_VARIANT_NEON, false),
+            (TSK_VARIANT_AMX_INT8, Self.amxRuns), (TSK_VARIANT_AVX512, false), (TSK_VARIANT_NEON, false),
         ]
         let a: [UInt8] = [2], b: [UInt8] = [3]
         for (variant, supported) in expected {
@@ -182,7 +193,7 @@ struct IntegerGEMMTests {
             #expect((packed != nil) == supported, "variant \(variant.rawValue)")
             tsk_igemm_packed_b_free(packed)
         }
-        let best = Self.hasVNNI ? "avx512-vnni" : Self.hasAVX2 ? "avx2" : "generic"
+        let best = Self.amxRuns ? "amx-int8" : Self.hasVNNI ? "avx512-vnni" : Self.hasAVX2 ? "avx2" : "generic"
         #expect(String(cString: tsk_igemm_variant_name(TSK_VARIANT_AUTO)) == best)
     }
 
@@ -212,7 +223,7 @@ extension WorkerPoolTests {
     @Test("the integer GEMM gives the same result on 1, the default and 3 threads, for every variant")
     func integerGEMMThreadCounts() {
         defer { tsk_pool_set_threads(0) }
-        let variants = [TSK_VARIANT_GENERIC, TSK_VARIANT_AVX2, TSK_VARIANT_AVX512_VNNI]
+        let variants = [TSK_VARIANT_GENERIC, TSK_VARIANT_AVX2, TSK_VARIANT_AVX512_VNNI, TSK_VARIANT_AMX_INT8]
         let problems = [
             IntegerProblem(m: 128, n: 384, k: 1536, aSigned: false, bSigned: true, seed: 5, aZero: [128], bZero: [1]),
             IntegerProblem(m: 2, n: 1000, k: 700, aSigned: true, bSigned: false, seed: 6, aZero: [-3, 9], bZero: [200]),

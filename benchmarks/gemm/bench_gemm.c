@@ -6,7 +6,7 @@
  * MODE "sgemm" is tsk_sgemm, which packs B on every call like numpy's matmul; "packed" is
  * tsk_sgemm_packed with B packed once beforehand (how the engine runs a model's weights).
  * With --int8, also "int8-VARIANT" for each integer GEMM variant this CPU runs (generic,
- * avx2, avx512-vnni): tsk_igemm_packed with uint8 A, int8 B packed once and nonzero
+ * avx2, avx512-vnni, amx-int8): tsk_igemm_packed with uint8 A, int8 B packed once and nonzero
  * per-tensor zero points (MatMulInteger's dynamic-quantization case); its GOP/s counts
  * 2 * M * N * K integer operations like GFLOP/s.
  * THREADS is the worker pool's size (tsk_pool_set_threads, the caller included): both entry
@@ -95,8 +95,9 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < p.k * p.n; i++) p.b[i] = (float)((s = s * 1103515245u + 12345u) >> 8) / 16777216.0f - 0.5f;
     p.packed = tsk_pack_b(TSK_VARIANT_AUTO, 0, p.k, p.n, p.b, p.n);
     if (!p.packed) return 1;
-    static const tsk_variant int8_variants[] = {TSK_VARIANT_GENERIC, TSK_VARIANT_AVX2, TSK_VARIANT_AVX512_VNNI};
-    tsk_igemm_packed_b *packed8[3] = {NULL, NULL, NULL};
+    static const tsk_variant int8_variants[] = {TSK_VARIANT_GENERIC, TSK_VARIANT_AVX2, TSK_VARIANT_AVX512_VNNI,
+                                                TSK_VARIANT_AMX_INT8};
+    tsk_igemm_packed_b *packed8[4] = {NULL, NULL, NULL, NULL};
     if (int8) {
         p.a8 = malloc(p.m * p.k);
         p.b8 = malloc(p.k * p.n);
@@ -105,7 +106,7 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < p.m * p.k; i++) p.a8[i] = (uint8_t)((s = s * 1103515245u + 12345u) >> 16);
         for (size_t i = 0; i < p.k * p.n; i++) p.b8[i] = (int8_t)((s = s * 1103515245u + 12345u) >> 16);
         /* NULL for a variant this CPU cannot run: it is skipped. */
-        for (int v = 0; v < 3; v++) packed8[v] = tsk_igemm_pack_b(int8_variants[v], p.k, p.n, p.b8, p.n, 1, &b_zero, 0);
+        for (int v = 0; v < 4; v++) packed8[v] = tsk_igemm_pack_b(int8_variants[v], p.k, p.n, p.b8, p.n, 1, &b_zero, 0);
         printf("int8 variant %s\n", tsk_igemm_variant_name(TSK_VARIANT_AUTO));
     }
 
@@ -117,7 +118,7 @@ int main(int argc, char **argv) {
         size_t n = tsk_pool_set_threads((size_t)atol(threads[t]));
         printf("tessera %zu %zu %zu %zu sgemm %.1f\n", p.m, p.n, p.k, n, best_gflops(&p, MODE_SGEMM, trials, seconds));
         printf("tessera %zu %zu %zu %zu packed %.1f\n", p.m, p.n, p.k, n, best_gflops(&p, MODE_PACKED, trials, seconds));
-        for (int v = 0; v < 3; v++) {
+        for (int v = 0; v < 4; v++) {
             if (!packed8[v]) continue;
             p.packed8 = packed8[v];
             printf("tessera %zu %zu %zu %zu int8-%s %.1f\n", p.m, p.n, p.k, n, tsk_igemm_variant_name(int8_variants[v]),
@@ -125,7 +126,7 @@ int main(int argc, char **argv) {
         }
         fflush(stdout);
     }
-    for (int v = 0; v < 3; v++) tsk_igemm_packed_b_free(packed8[v]);
+    for (int v = 0; v < 4; v++) tsk_igemm_packed_b_free(packed8[v]);
     free(p.a8);
     free(p.b8);
     free(p.c32);

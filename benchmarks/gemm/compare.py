@@ -22,7 +22,7 @@ SHAPES = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 204
           (128, 384, 384), (128, 1536, 384), (128, 384, 1536), (1, 384, 384)]
 # The shapes that also get int8 rows: MiniLM's projections at sequence 128, and two squares.
 INT8_SHAPES = [(128, 384, 384), (128, 1536, 384), (128, 384, 1536), (512, 512, 512), (1024, 1024, 1024)]
-INT8_VARIANTS = ["generic", "avx2", "avx512-vnni"]
+INT8_VARIANTS = ["generic", "avx2", "avx512-vnni", "amx-int8"]
 # The zero points bench_gemm uses: uint8 A, int8 B, both nonzero (dynamic quantization).
 A_ZERO, B_ZERO = 131, -3
 

@@ -22,6 +22,7 @@ extern "C" {
 #define TSK_CPU_AVX512VNNI 0x20u
 #define TSK_CPU_NEON 0x40u
 #define TSK_CPU_AVX512BW 0x80u
+#define TSK_CPU_AMX_INT8 0x100u /* AMX tiles with int8, enabled by the OS (using them still needs Linux's permission: tsk_igemm asks) */
 
 /** The features of the CPU this process runs on (detected once; any thread). */
 uint32_t tsk_cpu_features(void);
@@ -41,6 +42,8 @@ typedef enum tsk_variant {
      * its own because it needs more than TSK_VARIANT_AVX512 does: a CPU may run one and not
      * the other. */
     TSK_VARIANT_AVX512_VNNI = 5,
+    /* x86-64 with AMX-TILE, AMX-INT8 and AVX-512BW (tdpbusd on tiles); tsk_igemm only. */
+    TSK_VARIANT_AMX_INT8 = 6,
 } tsk_variant;
 
 /** Name of the variant TSK_VARIANT_AUTO resolves to for tsk_sdot on this CPU ("generic", "avx2+fma"). */
@@ -181,11 +184,15 @@ int tsk_sgemm_packed_rows(tsk_variant variant, size_t m0, size_t m1, const float
  * (per-channel); NULL means 0. They cost nothing in the inner loop: the kernels multiply raw
  * bytes and correct each tile with A's row sums and B's column sums afterwards.
  *
- * Variants: GENERIC (portable C), AVX2 (x86-64 with AVX2; int16 pairs through vpmaddwd) and
- * AVX512_VNNI (vpdpbusd, 64 multiply-adds per instruction). TSK_VARIANT_AVX512 is not an
- * integer GEMM variant (it returns 0): AVX-512F alone has no VNNI. AUTO picks AVX512_VNNI,
- * then AVX2, then GENERIC. Every function given a variant it lacks or this CPU cannot run
- * returns 0 (or NULL) having written nothing.
+ * Variants: GENERIC (portable C), AVX2 (x86-64 with AVX2; int16 pairs through vpmaddwd),
+ * AVX512_VNNI (vpdpbusd, 64 multiply-adds per instruction) and AMX_INT8 (tdpbusd on 16 x 64
+ * byte tiles, 16384 per instruction). TSK_VARIANT_AVX512 is not an integer GEMM variant (it
+ * returns 0): AVX-512F alone has no VNNI. AUTO picks AMX_INT8, then AVX512_VNNI, then AVX2,
+ * then GENERIC. Every function given a variant it lacks or this CPU cannot run returns 0 (or
+ * NULL) having written nothing. On Linux the first use of AMX_INT8 (including AUTO on a CPU
+ * with AMX) asks the kernel for this process's permission to use the tile data
+ * (arch_prctl ARCH_REQ_XCOMP_PERM), once; that enlarges the process's signal frames by the
+ * 8 KiB of tile state. If the permission is refused, AMX_INT8 is not supported.
  *
  * Threads: calls of at least 2^19 multiply-adds are split over the worker pool
  * (tsk_parallel_for): M into ranges of whole micro-panels, or B's column panels when M is
@@ -232,7 +239,7 @@ int tsk_igemm(tsk_variant variant, size_t m, size_t n, size_t k, const void *a, 
               const int32_t *a_zero, size_t a_zero_step, const void *b, size_t ldb, int b_signed,
               const int32_t *b_zero, size_t b_zero_step, int32_t *c, size_t ldc);
 
-/** Name of the variant `variant` resolves to for the integer GEMM on this CPU ("generic", "avx2", "avx512-vnni"). */
+/** Name of the variant `variant` resolves to for the integer GEMM on this CPU ("generic", "avx2", "avx512-vnni", "amx-int8"). */
 const char *tsk_igemm_variant_name(tsk_variant variant);
 
 /* ================================================================ Executor kernels

@@ -1,7 +1,7 @@
 /*
  * Integer GEMM (ONNX MatMulInteger): C = (A - a_zero) * (B - b_zero) in exact int32. Public
  * entry points, variant dispatch, packing, the blocked and parallel drivers and the generic
- * micro-kernel; the x86 kernels live in igemm_x86.c.
+ * micro-kernel; the x86 kernels (AVX2, AVX-512 VNNI, AMX) live in igemm_x86.c.
  *
  * Every variant multiplies unsigned bytes of A by signed bytes of B, the operand types of
  * vpdpbusd. Other signednesses are moved into that range while packing (x ^ 0x80 is x - 128
@@ -25,10 +25,11 @@
 /* ---------------------------------------------------------------- variants and blocking */
 
 /*
- * Depths are in elements of k and multiples of 4 (every G divides them). The VNNI kernel's A
+ * Depths are in elements of k and multiples of every step (64 for AMX). The VNNI kernel's A
  * micro-panel is 8 x kc bytes (12 KiB at kc = 1536, which covers MiniLM's FFN depth in one
  * pass) and its B slice kc x nc bytes (720 KiB); the int16 kernel's are twice as wide per
- * element, hence its shallower kc.
+ * element, hence its shallower kc. The AMX kernel's A micro-panel is 32 x kc bytes (48 KiB),
+ * read as tiles from L1/L2. These are first choices, not tuned.
  */
 typedef struct igemm_arch {
     tsk_variant variant;

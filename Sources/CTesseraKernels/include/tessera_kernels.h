@@ -30,7 +30,8 @@ uint32_t tsk_cpu_features(void);
 /**
  * Kernel variants; TSK_VARIANT_AUTO picks the best the CPU supports for each kernel family.
  * Not every family has every variant: a function given a variant it lacks, or one this CPU
- * cannot run, returns 0 (tsk_sdot has GENERIC and AVX2; tsk_sgemm has all of them).
+ * cannot run, returns 0 (tsk_sdot has GENERIC and AVX2; tsk_sgemm GENERIC, AVX2, AVX512 and
+ * NEON; tsk_igemm GENERIC, AVX2, AVX512_VNNI and AMX_INT8).
  */
 typedef enum tsk_variant {
     TSK_VARIANT_AUTO = 0,

@@ -11,6 +11,7 @@
  */
 #include "tessera_kernels.h"
 #include "sgemm_internal.h"
+#include "workspace_internal.h"
 #include "thread_pool_internal.h"
 
 #include <stdatomic.h>
@@ -238,6 +239,10 @@ static void workspace_put(float *buffer, size_t bytes) {
     }
     free(drop);
 }
+
+/* The same cache, for the other kernels that pack (workspace_internal.h). */
+void *tsk_workspace_get(size_t bytes, size_t *got) { return workspace_get((bytes + sizeof(float) - 1) / sizeof(float), got); }
+void tsk_workspace_put(void *buffer, size_t bytes) { workspace_put(buffer, bytes); }
 
 void tsk_sgemm_trim_workspace(void) {
     void *drop[WORKSPACE_SLOTS];

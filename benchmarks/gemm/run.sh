@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check numpy threadpoolctl
+"$venv/bin/pip" install --quiet --disable-pip-version-check numpy threadpoolctl onnx onnxruntime
 
 # Plain -O2, no -march: the kernels' target attributes and run-time dispatch do the work.
 cc -O2 -I "$kernels/include" "$kernels"/*.c "$here/bench_gemm.c" -o "$work/bench_gemm" -lpthread -lm

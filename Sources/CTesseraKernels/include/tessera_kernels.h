@@ -21,6 +21,8 @@ extern "C" {
 #define TSK_CPU_AVX512F 0x10u
 #define TSK_CPU_AVX512VNNI 0x20u
 #define TSK_CPU_NEON 0x40u
+#define TSK_CPU_AVX512BW 0x80u
+#define TSK_CPU_AMX_INT8 0x100u /* AMX tiles with int8, enabled by the OS (using them still needs Linux's permission: tsk_igemm asks) */
 
 /** The features of the CPU this process runs on (detected once; any thread). */
 uint32_t tsk_cpu_features(void);
@@ -28,7 +30,8 @@ uint32_t tsk_cpu_features(void);
 /**
  * Kernel variants; TSK_VARIANT_AUTO picks the best the CPU supports for each kernel family.
  * Not every family has every variant: a function given a variant it lacks, or one this CPU
- * cannot run, returns 0 (tsk_sdot has GENERIC and AVX2; tsk_sgemm has all of them).
+ * cannot run, returns 0 (tsk_sdot has GENERIC and AVX2; tsk_sgemm GENERIC, AVX2, AVX512 and
+ * NEON; tsk_igemm GENERIC, AVX2, AVX512_VNNI and AMX_INT8).
  */
 typedef enum tsk_variant {
     TSK_VARIANT_AUTO = 0,
@@ -36,6 +39,12 @@ typedef enum tsk_variant {
     TSK_VARIANT_AVX2 = 2,   /* x86-64 with AVX2 and FMA */
     TSK_VARIANT_AVX512 = 3, /* x86-64 with AVX-512F */
     TSK_VARIANT_NEON = 4,   /* AArch64 */
+    /* x86-64 with AVX-512F, AVX-512BW and AVX-512 VNNI (vpdpbusd); tsk_igemm only. A value of
+     * its own because it needs more than TSK_VARIANT_AVX512 does: a CPU may run one and not
+     * the other. */
+    TSK_VARIANT_AVX512_VNNI = 5,
+    /* x86-64 with AMX-TILE, AMX-INT8 and AVX-512BW (tdpbusd on tiles); tsk_igemm only. */
+    TSK_VARIANT_AMX_INT8 = 6,
 } tsk_variant;
 
 /** Name of the variant TSK_VARIANT_AUTO resolves to for tsk_sdot on this CPU ("generic", "avx2+fma"). */
@@ -160,6 +169,79 @@ int tsk_sgemm_packed(tsk_variant variant, size_t m, const float *a, size_t lda, 
  */
 int tsk_sgemm_packed_rows(tsk_variant variant, size_t m0, size_t m1, const float *a, size_t lda,
                           const tsk_packed_b *b, float beta, float *c, size_t ldc, const float *bias);
+
+/* ================================================================ Integer GEMM
+ *
+ * ONNX MatMulInteger: C = (A - a_zero) * (B - b_zero) in int32, with A m x k and B k x n of
+ * 8-bit integers, each uint8 or int8 (`a_signed`, `b_signed`), row-major (element (i, j) of X
+ * at X[i * ldx + j]); C m x n int32, written without being read. Results are exact: sums wrap
+ * modulo 2^32, so every element whose true value fits in int32 is right, and no input or zero
+ * point is saturated or rounded on the way (the AVX2 kernel widens to int16 before vpmaddwd
+ * rather than using vpmaddubsw, whose int16 sums saturate).
+ *
+ * Zero points are int32, any value (usually 0..255 or -128..127, the type of their matrix):
+ * row i of A has a_zero[i * a_zero_step] and column j of B b_zero[j * b_zero_step], so step 0
+ * is one zero point per matrix (ONNX per-tensor) and step 1 one per row of A / column of B
+ * (per-channel); NULL means 0. They cost nothing in the inner loop: the kernels multiply raw
+ * bytes and correct each tile with A's row sums and B's column sums afterwards.
+ *
+ * Variants: GENERIC (portable C), AVX2 (x86-64 with AVX2; int16 pairs through vpmaddwd),
+ * AVX512_VNNI (vpdpbusd, 64 multiply-adds per instruction) and AMX_INT8 (tdpbusd on 16 x 64
+ * byte tiles, 16384 per instruction). TSK_VARIANT_AVX512 is not an integer GEMM variant (it
+ * returns 0): AVX-512F alone has no VNNI. AUTO picks AMX_INT8, then AVX512_VNNI, then AVX2,
+ * then GENERIC. Every function given a variant it lacks or this CPU cannot run returns 0 (or
+ * NULL) having written nothing. On Linux the first use of AMX_INT8 (including AUTO on a CPU
+ * with AMX) asks the kernel for this process's permission to use the tile data
+ * (arch_prctl ARCH_REQ_XCOMP_PERM), once; that enlarges the process's signal frames by the
+ * 8 KiB of tile state. If the permission is refused, AMX_INT8 is not supported.
+ *
+ * Threads: calls of at least 2^19 multiply-adds are split over the worker pool
+ * (tsk_parallel_for): M into ranges of whole micro-panels, or B's column panels when M is
+ * one or two micro-panels. Integer sums are exact, so results are identical for every
+ * thread count. A call takes its packing buffer for A (about 200 KiB per thread) from the
+ * same cache as SGEMM's (tsk_sgemm_trim_workspace frees it). All functions are [any-thread]
+ * and may run concurrently, including on one packed B.
+ */
+
+/** B packed once (weights) with its column zero points and sums, for one variant. Opaque; immutable. */
+typedef struct tsk_igemm_packed_b tsk_igemm_packed_b;
+
+/**
+ * Packs B (k x n, row-major with ldb; int8 if b_signed, else uint8) and its zero points for
+ * `variant` (AUTO: the best for this CPU). The caller owns the result (free with
+ * tsk_igemm_packed_b_free) and may free `b` and `b_zero` at once. NULL if the variant cannot
+ * run here or memory runs out. [any-thread] Single-threaded.
+ */
+tsk_igemm_packed_b *tsk_igemm_pack_b(tsk_variant variant, size_t k, size_t n, const void *b, size_t ldb,
+                                     int b_signed, const int32_t *b_zero, size_t b_zero_step);
+
+/** Frees a packed B (NULL is ignored). [any-thread], once no call is using it. */
+void tsk_igemm_packed_b_free(tsk_igemm_packed_b *packed);
+
+/** The k and n a packed B was built for. [any-thread] */
+size_t tsk_igemm_packed_b_k(const tsk_igemm_packed_b *packed);
+size_t tsk_igemm_packed_b_n(const tsk_igemm_packed_b *packed);
+
+/**
+ * C = (A - a_zero) * (B - b_zero) with B packed: A m x k (int8 if a_signed, else uint8),
+ * C m x n. `variant` must be AUTO or the one `b` was packed for; otherwise returns 0.
+ * Returns 1 on success, 0 if the A packing buffer could not be allocated (C untouched).
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
+ */
+int tsk_igemm_packed(tsk_variant variant, size_t m, const void *a, size_t lda, int a_signed, const int32_t *a_zero,
+                     size_t a_zero_step, const tsk_igemm_packed_b *b, int32_t *c, size_t ldc);
+
+/**
+ * tsk_igemm_packed with B as stored: packs it (allocating k x n bytes or more) for this call
+ * only. For B that changes every call; constant B should be packed once.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
+ */
+int tsk_igemm(tsk_variant variant, size_t m, size_t n, size_t k, const void *a, size_t lda, int a_signed,
+              const int32_t *a_zero, size_t a_zero_step, const void *b, size_t ldb, int b_signed,
+              const int32_t *b_zero, size_t b_zero_step, int32_t *c, size_t ldc);
+
+/** Name of the variant `variant` resolves to for the integer GEMM on this CPU ("generic", "avx2", "avx512-vnni", "amx-int8"). */
+const char *tsk_igemm_variant_name(tsk_variant variant);
 
 /* ================================================================ Executor kernels
  *

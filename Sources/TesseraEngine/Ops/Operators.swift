@@ -5,6 +5,7 @@ enum Operators {
     static let factories: [String: Factory] = [
         "MatMul": { context throws(EngineError) in try MatMulKernel(context) },
         "Gemm": { context throws(EngineError) in try GemmKernel(context) },
+        "MatMulInteger": { context throws(EngineError) in try MatMulIntegerKernel(context) },
         "Add": { context throws(EngineError) in try BinaryKernel(context, .add) },
         "Sub": { context throws(EngineError) in try BinaryKernel(context, .sub) },
         "Mul": { context throws(EngineError) in try BinaryKernel(context, .mul) },

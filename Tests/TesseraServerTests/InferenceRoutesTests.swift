@@ -270,6 +270,15 @@ struct InferenceRoutesTests {
             entries = try await index()
             #expect(entries[0]["state"] as? String == "UNAVAILABLE")
             #expect((entries[0]["reason"] as? String)?.contains("load serves it again") == true)
+            // Recorded in the registry: a restarted daemon (a new ModelServing on the same
+            // store) keeps the model out of service.
+            let store = try state.requireStore()
+            #expect(try store.registry.tags(model: "iris")[ModelServing.unloadedTag] == "true")
+            let restarted = ModelServing(store: store, plugins: state.plugins)
+            defer { restarted.shutdown() }
+            try await restarted.sync()
+            #expect(!restarted.isRouted("iris"))
+            #expect(restarted.isUnloaded("iris"))
 
             try await client.execute(uri: "/v2/repository/models/iris/load", method: .post, headers: Self.management) { response throws in
                 #expect(response.status == .ok)
@@ -278,6 +287,7 @@ struct InferenceRoutesTests {
                                      body: try Self.inferBody([[1, 2, 3, 4]])) { response throws in
                 #expect(response.status == .ok)
             }
+            #expect(try store.registry.tags(model: "iris")[ModelServing.unloadedTag] == nil)
             try await client.execute(uri: "/v2/repository/models/tulip/load", method: .post, headers: Self.management) { response throws in
                 #expect(response.status == .notFound)
             }

@@ -5,7 +5,8 @@ import TesseraCore
 /// The Open Inference Protocol's model repository extension, over the registry: the index of
 /// models with their state, and load/unload to put a model in or out of service. The registry
 /// stays the record of truth — load serves what the model's deployment names, unload stops
-/// serving without changing the deployment. Guarded by the management token.
+/// serving without changing the deployment (it sets the model tag `serving.unloaded`, so the
+/// model stays out of service across restarts until load). Guarded by the management token.
 struct RepositoryRoutes {
     let state: ServerState
 
@@ -43,7 +44,7 @@ struct RepositoryRoutes {
             return .ok
         }
         group.post("models/:name/unload") { _, context -> HTTPResponse.Status in
-            state.serving.unload(try canonicalName(context))
+            try state.serving.unload(try canonicalName(context))
             return .ok
         }
     }

@@ -156,9 +156,14 @@ public final class ModelServing: Sendable {
         try await Blocking.run { [self] in try syncLock.withLock { try syncNow(model: model) } }
     }
 
+    /// The model tag recording that the model was taken out of service through the
+    /// repository API: it survives restarts, and `tessera tag` can set or clear it too.
+    static let unloadedTag = "serving.unloaded"
+
     /// Takes a model out of service until `reload` (its versions stay loaded for the grace
-    /// period, so a reload soon after is instant).
-    func unload(_ model: String) {
+    /// period, so a reload soon after is instant), and records that in the registry.
+    func unload(_ model: String) throws {
+        try store?.registry.setTag(model: model, key: Self.unloadedTag, value: "true", actor: "repository-api")
         table.withLock { table in
             table.unloaded.insert(model)
             if let route = table.routes.removeValue(forKey: model) {
@@ -170,6 +175,9 @@ public final class ModelServing: Sendable {
 
     /// Puts a model taken out with `unload` back into service, as its deployment says.
     func reload(_ model: String) async throws {
+        if let registry = store?.registry, try registry.tags(model: model)[Self.unloadedTag] != nil {
+            try registry.removeTag(model: model, key: Self.unloadedTag, actor: "repository-api")
+        }
         table.withLock { _ = $0.unloaded.remove(model) }
         try await sync(model: model)
     }
@@ -212,7 +220,11 @@ public final class ModelServing: Sendable {
         let names = try model.map { [$0] } ?? store.registry.models().map(\.name)
         var deployed: Set<String> = []
         for name in names {
-            guard let deployment = try store.registry.deployment(of: name), !isUnloaded(name) else { continue }
+            let unloaded = try store.registry.tags(model: name)[Self.unloadedTag] == "true"
+            table.withLock { table in
+                if unloaded { table.unloaded.insert(name) } else { table.unloaded.remove(name) }
+            }
+            guard let deployment = try store.registry.deployment(of: name), !unloaded else { continue }
             deployed.insert(name)
             apply(deployment)
         }

@@ -23,6 +23,14 @@ enum InferenceDatatype: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether JSON values of this type must be whole numbers.
+    var isInteger: Bool {
+        switch self {
+        case .tensor(.fp32), .tensor(.fp64), .tensor(.fp16), .tensor(.bf16), .tensor(.bool), .bytes: false
+        case .tensor: true
+        }
+    }
+
     /// Every name the protocol defines, for error messages.
     static let names = DType.allCases.map(\.name) + ["BYTES"]
 }

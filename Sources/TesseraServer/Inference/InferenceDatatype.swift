@@ -9,7 +9,7 @@ enum InferenceDatatype: Equatable, Sendable, CustomStringConvertible {
     init?(_ name: String) {
         if name == "BYTES" {
             self = .bytes
-        } else if let dtype = DType(name: name), dtype.name == name {
+        } else if let dtype = DType.allCases.first(where: { $0.name == name }) {   // exact: the protocol's names are upper case
             self = .tensor(dtype)
         } else {
             return nil

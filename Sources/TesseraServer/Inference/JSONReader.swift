@@ -44,9 +44,8 @@ struct JSONReader {
     }
 
     /// Valid JSON of the wrong shape for this endpoint.
-    func mismatch(_ requirement: String, at offset: Int? = nil) -> APIError {
+    func mismatch(_ requirement: String) -> APIError {
         var copy = self
-        if let offset { copy.position = offset }
         copy.skipWhitespace()
         return InferenceError.badRequest("the request body is not the JSON this endpoint expects: \(requirement); found \(copy.found)")
     }
@@ -144,7 +143,9 @@ struct JSONReader {
         try consumeColon()
         if !string.escaped {
             let raw = UnsafeRawBufferPointer(rebasing: bytes[string.content])
-            return names.firstIndex { $0.elementsEqual(raw) }
+            return names.firstIndex { name in
+                name.count == raw.count && name.withUnsafeBytes { $0.elementsEqual(raw) }
+            }
         }
         let decoded = decode(string)
         return names.firstIndex(of: decoded)

@@ -28,25 +28,21 @@ extension JSONReader {
     }
 
     /// The nearest Float, or nil when the number is beyond Float's range.
-    func float(_ number: Number) -> Float? {
-        if number.exact, number.mantissa <= 1 << 24, abs(number.exponent) <= 10 {
-            // Both operands are exact in Float, so one rounding gives the correctly rounded result.
-            let mantissa = Float(number.mantissa)
-            let value = number.exponent < 0 ? mantissa / Self.floatPowers[-number.exponent] : mantissa * Self.floatPowers[number.exponent]
-            return number.negative ? -value : value
-        }
-        guard let value = Float(text(number)), value.isFinite else { return nil }
-        return value
-    }
+    func float(_ number: Number) -> Float? { nearest(number, powers: Self.floatPowers) }
 
     /// The nearest Double, or nil when the number is beyond Double's range.
-    func double(_ number: Number) -> Double? {
-        if number.exact, number.mantissa <= 1 << 53, abs(number.exponent) <= 22 {
-            let mantissa = Double(number.mantissa)
-            let value = number.exponent < 0 ? mantissa / Self.doublePowers[-number.exponent] : mantissa * Self.doublePowers[number.exponent]
+    func double(_ number: Number) -> Double? { nearest(number, powers: Self.doublePowers) }
+
+    /// `powers` holds the powers of ten that are exact in `F`. When the mantissa is exact in
+    /// `F` as well, one multiplication or division rounds once, so it gives the correctly
+    /// rounded result; other numbers go through the C library's conversion of the text.
+    private func nearest<F: BinaryFloatingPoint & LosslessStringConvertible>(_ number: Number, powers: [F]) -> F? {
+        if number.exact, number.mantissa <= 1 << (F.significandBitCount + 1), abs(number.exponent) < powers.count {
+            let mantissa = F(number.mantissa)
+            let value = number.exponent < 0 ? mantissa / powers[-number.exponent] : mantissa * powers[number.exponent]
             return number.negative ? -value : value
         }
-        guard let value = Double(text(number)), value.isFinite else { return nil }
+        guard let value = F(text(number)), value.isFinite else { return nil }
         return value
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 import TesseraEngine
 @testable import TesseraServer
@@ -151,5 +152,66 @@ struct BatchSchedulerTests {
         #expect(second["y"]?.floats == [4, 5])
         #expect(try await first.value["y"]?.floats == [4, 5])
         #expect(stats.snapshot.batches[2]?.count == 1)
+    }
+
+    /// Whether the engine is running on a worker thread rather than inline in the
+    /// submitting task (worker threads run no Swift task).
+    static func onWorkerThread() -> Bool {
+        withUnsafeCurrentTask { $0 == nil }
+    }
+
+    @Test("short runs on an idle scheduler run on the caller's thread, still one at a time per instance")
+    func inlineRuns() async throws {
+        struct Trace { var onWorker: [Bool] = []; var active = 0; var maxActive = 0 }
+        let trace = Mutex(Trace())
+        let gate = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        let stats = ServingStats()
+        var options = Self.options(delay: .zero, maxBatch: 1)
+        options.inlineRunLimit = .seconds(1)   // generous, so a slow test machine cannot change the path
+        let scheduler = BatchScheduler(label: "inline:1", options: options, batchable: true, stats: stats) { inputs in
+            let worker = Self.onWorkerThread()
+            trace.withLock { $0.onWorker.append(worker); $0.active += 1; $0.maxActive = max($0.maxActive, $0.active) }
+            if inputs["x"]!.floats == [99] {
+                started.signal()
+                gate.wait()
+            }
+            trace.withLock { $0.active -= 1 }
+            return ["y": inputs["x"]!]
+        }
+        defer { scheduler.close() }
+        // The first run's duration is unknown, so it goes to the worker; the next is known to be short.
+        #expect(try await scheduler.submit(["x": try Tensor(shape: [1, 1], floats: [1])])["y"]?.floats == [1])
+        #expect(try await scheduler.submit(["x": try Tensor(shape: [1, 1], floats: [2])])["y"]?.floats == [2])
+        #expect(trace.withLock { $0.onWorker } == [true, false])
+
+        // While an inline run holds the one instance, the next request queues for the worker.
+        let blocked = Task.detached { try await scheduler.submit(["x": try Tensor(shape: [1, 1], floats: [99])]) }
+        await Task.detached { started.wait() }.value
+        let queued = Task.detached { try await scheduler.submit(["x": try Tensor(shape: [1, 1], floats: [3])]) }
+        while scheduler.queueDepth < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        gate.signal()
+        #expect(try await blocked.value["y"]?.floats == [99])
+        #expect(try await queued.value["y"]?.floats == [3])
+        let final = trace.withLock { $0 }
+        #expect(final.maxActive == 1)
+        #expect(final.onWorker == [true, false, false, true])
+        #expect(stats.snapshot.success.count == 4)
+    }
+
+    @Test("with a batching window or inline runs turned off, every request goes to the workers")
+    func noInlineRuns() async throws {
+        let onWorker = Mutex<[Bool]>([])
+        for var options in [Self.options(delay: .milliseconds(1), maxBatch: 1), Self.options(delay: .zero, maxBatch: 1)] {
+            if options.maxQueueDelay == .zero { options.inlineRunLimit = .zero }
+            let scheduler = BatchScheduler(label: "workers:1", options: options, batchable: true, stats: ServingStats()) { inputs in
+                let worker = Self.onWorkerThread()
+                onWorker.withLock { $0.append(worker) }
+                return ["y": inputs["x"]!]
+            }
+            for value in 0..<3 { _ = try await scheduler.submit(["x": try Tensor(shape: [1, 1], floats: [Float(value)])]) }
+            scheduler.close()
+        }
+        #expect(onWorker.withLock { $0 } == Array(repeating: true, count: 6))
     }
 }

@@ -19,8 +19,8 @@ enum InferenceCodec {
         guard jsonLength >= 0, jsonLength <= total else {
             throw InferenceError.badRequest("Inference-Header-Content-Length is \(jsonLength) but the body has only \(total) bytes")
         }
-        let request: InferenceRequest = try body.withUnsafeReadableBytes { bytes in
-            try JSONDecoder().decode(InferenceRequest.self, from: Data(bytes[..<jsonLength]))
+        let request = try body.withUnsafeReadableBytes { bytes in
+            try InferenceRequest(json: UnsafeRawBufferPointer(rebasing: bytes[..<jsonLength]))
         }
         guard !request.inputs.isEmpty else { throw InferenceError.badRequest("the request has no inputs") }
         var payloads: [String: Payload] = [:]
@@ -70,8 +70,8 @@ enum InferenceCodec {
         switch (values, type) {
         case (.strings(let strings), _):
             return .strings(strings, shape: input.shape)
-        case (.elements(let data, _), .tensor(let dtype)):
-            return .tensor(try tensor(data, dtype: dtype, shape: input.shape, name: input.name))
+        case (.elements(let storage, _), .tensor(let dtype)):
+            return .tensor(try tensor(storage, dtype: dtype, shape: input.shape, name: input.name))
         case (.elements, .bytes):
             throw InferenceError.badRequest("input '\(input.name)' is BYTES but its data are not strings")
         }
@@ -84,7 +84,8 @@ enum InferenceCodec {
                 throw InferenceError.badRequest("input '\(input.name)' has shape \(input.shape) of \(dtype), which needs "
                     + "\(count * dtype.byteSize) bytes, but binary_data_size is \(bytes.count)")
             }
-            return .tensor(try tensor(bytes, dtype: dtype, shape: input.shape, name: input.name))
+            let storage = bytes.withUnsafeBytes { TensorStorage(copying: $0) }
+            return .tensor(try tensor(storage, dtype: dtype, shape: input.shape, name: input.name))
         case .bytes:
             // Each element: a 4-byte little-endian length, then that many bytes.
             var strings: [Data] = []
@@ -108,8 +109,7 @@ enum InferenceCodec {
         }
     }
 
-    private static func tensor(_ data: Data, dtype: DType, shape: [Int], name: String) throws -> Tensor {
-        let storage = data.withUnsafeBytes { TensorStorage(copying: $0) }
+    private static func tensor(_ storage: TensorStorage, dtype: DType, shape: [Int], name: String) throws -> Tensor {
         do {
             return try Tensor(dtype: dtype, shape: shape, storage: storage)
         } catch {

@@ -9,7 +9,7 @@ enum InferenceDatatype: Equatable, Sendable, CustomStringConvertible {
     init?(_ name: String) {
         if name == "BYTES" {
             self = .bytes
-        } else if let dtype = DType(name: name), dtype.name == name {
+        } else if let dtype = DType.allCases.first(where: { $0.name == name }) {   // exact: the protocol's names are upper case
             self = .tensor(dtype)
         } else {
             return nil
@@ -20,6 +20,14 @@ enum InferenceDatatype: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .tensor(let dtype): dtype.name
         case .bytes: "BYTES"
+        }
+    }
+
+    /// Whether JSON values of this type must be whole numbers.
+    var isInteger: Bool {
+        switch self {
+        case .tensor(.fp32), .tensor(.fp64), .tensor(.fp16), .tensor(.bf16), .tensor(.bool), .bytes: false
+        case .tensor: true
         }
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -6,53 +5,12 @@ import TesseraEngine
 
 /// The body of a successful infer call: JSON, with any outputs the client asked for in binary
 /// appended after it (their sizes in `parameters.binary_data_size`).
-struct InferenceResponse: Encodable {
-    let model_name: String
-    let model_version: String
-    let id: String?
-    let outputs: [Output]
-
-    struct Output: Encodable {
-        let name: String
-        let datatype: String
-        let shape: [Int]
-        let parameters: [String: ParameterValue]?
-        /// Nil when the output travels as binary data.
-        let tensor: Tensor?
-
-        enum CodingKeys: String, CodingKey { case name, datatype, shape, parameters, data }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(datatype, forKey: .datatype)
-            try container.encode(shape, forKey: .shape)
-            try container.encodeIfPresent(parameters, forKey: .parameters)
-            guard let tensor else { return }
-            var data = container.nestedUnkeyedContainer(forKey: .data)
-            try Self.encodeElements(tensor, into: &data)
-        }
-
-        private static func encodeElements(_ tensor: Tensor, into data: inout any UnkeyedEncodingContainer) throws {
-            let bytes = tensor.storage.bytes
-            switch tensor.dtype {
-            case .fp32: try data.encode(contentsOf: bytes.bindMemory(to: Float.self))
-            case .fp64: try data.encode(contentsOf: bytes.bindMemory(to: Double.self))
-            case .fp16: try data.encode(contentsOf: bytes.bindMemory(to: Float16.self).lazy.map { Float($0) })
-            case .bf16: try data.encode(contentsOf: bytes.bindMemory(to: UInt16.self).lazy.map(BFloat16.float))
-            case .int8: try data.encode(contentsOf: bytes.bindMemory(to: Int8.self))
-            case .uint8: try data.encode(contentsOf: bytes.bindMemory(to: UInt8.self))
-            case .int16: try data.encode(contentsOf: bytes.bindMemory(to: Int16.self))
-            case .uint16: try data.encode(contentsOf: bytes.bindMemory(to: UInt16.self))
-            case .int32: try data.encode(contentsOf: bytes.bindMemory(to: Int32.self))
-            case .uint32: try data.encode(contentsOf: bytes.bindMemory(to: UInt32.self))
-            case .int64: try data.encode(contentsOf: bytes.bindMemory(to: Int64.self))
-            case .uint64: try data.encode(contentsOf: bytes.bindMemory(to: UInt64.self))
-            case .bool: try data.encode(contentsOf: bytes.bindMemory(to: UInt8.self).lazy.map { $0 != 0 })
-            }
-        }
-    }
-
+///
+/// The JSON is `{"model_name", "model_version", "id" (when the request had one), "outputs":
+/// [{"name", "datatype", "shape", "parameters" (binary outputs), "data" (JSON outputs)}]}`,
+/// written by hand: this runs on every request, where a generic encoder cost more than the
+/// model.
+enum InferenceResponse {
     /// Builds the HTTP response. `binary` names the outputs to send as binary data.
     static func response(model: String, version: Int, id: String?, outputs: [(name: String, tensor: Tensor)],
                          binary: Set<String>) throws -> Response {
@@ -63,32 +21,79 @@ struct InferenceResponse: Encodable {
     /// The response's headers and body bytes.
     static func encode(model: String, version: Int, id: String?, outputs: [(name: String, tensor: Tensor)],
                        binary: Set<String>) throws -> (HTTPFields, ByteBuffer) {
-        var entries: [Output] = []
-        var tail = ByteBuffer()
-        for (name, tensor) in outputs {
+        // Room for the envelope and ~12 bytes per JSON element, so most answers never grow the buffer.
+        let elements = outputs.reduce(0) { $0 + (binary.contains($1.name) ? 0 : $1.tensor.storage.byteCount / max($1.tensor.dtype.byteSize, 1)) }
+        var json = JSONWriter(capacity: 128 + model.utf8.count + (id?.utf8.count ?? 0) + outputs.count * 96 + elements * 12)
+        json.raw("{\"model_name\":")
+        json.string(model)
+        json.raw(",\"model_version\":\"")
+        json.integer(version)
+        json.raw("\"")
+        if let id {
+            json.raw(",\"id\":")
+            json.string(id)
+        }
+        json.raw(",\"outputs\":[")
+        for (index, (name, tensor)) in outputs.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{\"name\":")
+            json.string(name)
+            json.raw(",\"datatype\":")
+            json.string(tensor.dtype.name)
+            json.raw(",\"shape\":[")
+            for (axis, dimension) in tensor.shape.enumerated() {
+                if axis > 0 { json.raw(",") }
+                json.integer(dimension)
+            }
+            json.raw("]")
             if binary.contains(name) {
-                entries.append(Output(name: name, datatype: tensor.dtype.name, shape: tensor.shape,
-                                      parameters: ["binary_data_size": .int(Int64(tensor.storage.byteCount))], tensor: nil))
-                tail.writeBytes(tensor.storage.bytes)
+                json.raw(",\"parameters\":{\"binary_data_size\":")
+                json.integer(tensor.storage.byteCount)
+                json.raw("}}")
             } else {
-                entries.append(Output(name: name, datatype: tensor.dtype.name, shape: tensor.shape, parameters: nil, tensor: tensor))
+                json.raw(",\"data\":[")
+                writeElements(tensor, into: &json)
+                json.raw("]}")
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        // NaN and infinities have no JSON number; send them as the strings Python's json reads back.
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        let json = try encoder.encode(InferenceResponse(model_name: model, model_version: String(version), id: id, outputs: entries))
+        json.raw("]}")
+
         var headers: HTTPFields = [:]
-        var body = ByteBuffer(bytes: json)
+        var body = json.buffer
         if binary.isEmpty {
             headers[.contentType] = "application/json"
         } else {
             headers[.contentType] = "application/octet-stream"
-            headers[.inferenceHeaderContentLength] = String(json.count)
-            body.writeBuffer(&tail)
+            headers[.inferenceHeaderContentLength] = String(body.readableBytes)
+            for (name, tensor) in outputs where binary.contains(name) { body.writeBytes(tensor.storage.bytes) }
         }
         return (headers, body)
+    }
+
+    /// A tensor's elements, row-major and flat, comma-separated.
+    private static func writeElements(_ tensor: Tensor, into json: inout JSONWriter) {
+        let bytes = tensor.storage.bytes
+        func each<T>(_: T.Type, _ write: (inout JSONWriter, T) -> Void) {
+            for (index, element) in bytes.bindMemory(to: T.self).enumerated() {
+                if index > 0 { json.raw(",") }
+                write(&json, element)
+            }
+        }
+        switch tensor.dtype {
+        case .fp32: each(Float.self) { $0.number($1) }
+        case .fp64: each(Double.self) { $0.number($1) }
+        case .fp16: each(Float16.self) { $0.number(Float($1)) }
+        case .bf16: each(UInt16.self) { $0.number(BFloat16.float($1)) }
+        case .int8: each(Int8.self) { $0.integer($1) }
+        case .uint8: each(UInt8.self) { $0.integer($1) }
+        case .int16: each(Int16.self) { $0.integer($1) }
+        case .uint16: each(UInt16.self) { $0.integer($1) }
+        case .int32: each(Int32.self) { $0.integer($1) }
+        case .uint32: each(UInt32.self) { $0.integer($1) }
+        case .int64: each(Int64.self) { $0.integer($1) }
+        case .uint64: each(UInt64.self) { $0.integer($1) }
+        case .bool: each(UInt8.self) { $0.bool($1 != 0) }
+        }
     }
 }
 

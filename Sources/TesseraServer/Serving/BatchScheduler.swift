@@ -14,6 +14,10 @@ import TesseraEngine
 ///
 /// Workers are threads of their own, not Swift concurrency tasks: an engine run is long,
 /// blocking CPU work that must not occupy the cooperative pool the HTTP server runs on.
+/// The exception is a model whose runs take microseconds: for it the hand-off to a worker
+/// and back (two thread wake-ups) costs more than the run, so when nothing is queued, a
+/// worker's slot is free and no batching window applies, the request runs on the caller's
+/// thread (`Options.inlineRunLimit`).
 public final class BatchScheduler: @unchecked Sendable {
     public struct Options: Sendable, Equatable {
         /// Most rows (summed over requests' first dimension) per engine run.
@@ -29,6 +33,9 @@ public final class BatchScheduler: @unchecked Sendable {
         public var instances = 1
         /// A request still queued after this long fails with 503 instead of running late.
         public var queueTimeout: Duration = .seconds(30)
+        /// Runs recently shorter than this may run on the submitting thread when the
+        /// scheduler is idle; `.zero` always hands requests to the workers.
+        public var inlineRunLimit: Duration = .microseconds(50)
 
         public init() {}
     }
@@ -58,6 +65,11 @@ public final class BatchScheduler: @unchecked Sendable {
     private var closed = false
     private var nextID: UInt64 = 0
     private var running = 0
+    /// Engine runs in progress, by workers or inline; never more than `instances`.
+    private var busy = 0
+    /// A moving average of recent runs' duration; unknown (max) until the first run.
+    private var recentRunNanos = Int64.max
+    private let inlineLimitNanos: Int64
 
     init(label: String, options: Options, batchable: Bool, stats: ServingStats,
          report: (@Sendable (Outcome) -> Void)? = nil, run: @escaping Run) {
@@ -67,6 +79,7 @@ public final class BatchScheduler: @unchecked Sendable {
         self.batchable = batchable
         self.stats = stats
         self.run = run
+        inlineLimitNanos = options.maxQueueDelay == .zero ? Int64(Self.seconds(options.inlineRunLimit) * 1e9) : 0
         for index in 0..<max(options.instances, 1) {
             let thread = Thread { [self] in workerLoop() }
             // Linux keeps 15 bytes of a thread name; longer names are not applied at all.
@@ -78,13 +91,12 @@ public final class BatchScheduler: @unchecked Sendable {
 
     /// Runs `inputs` (already checked against the model's inputs) and returns the outputs.
     func submit(_ inputs: [String: Tensor]) async throws -> [String: Tensor] {
-        let id: UInt64 = condition.withLock { nextID += 1; return nextID }
-        let firstDims = Set(inputs.values.map { $0.shape.first ?? -1 })
-        // Inputs that disagree on the batch dimension never join a batch; the engine will say what is wrong.
-        let alone = !batchable || firstDims.count != 1 || firstDims.first! < 0
-        let key = alone ? ["alone-\(id)"] : batchKey(inputs)
-        let rows = alone ? 1 : firstDims.first!
         let enqueued = DispatchTime.now().uptimeNanoseconds
+        if let result = runInline(inputs, enqueued: enqueued) { return try result.get() }
+        let id: UInt64 = condition.withLock { nextID += 1; return nextID }
+        // Inputs that disagree on the batch dimension never join a batch; the engine will say what is wrong.
+        let key = batchable ? BatchKey(inputs) : nil
+        let rows = key?.rows ?? 1
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 condition.lock()
@@ -130,24 +142,81 @@ public final class BatchScheduler: @unchecked Sendable {
     private struct Pending {
         let id: UInt64
         let inputs: [String: Tensor]
-        /// Inputs' element types and shapes without the first dimension: requests batch only
-        /// with requests of the same key.
-        let key: [String]
+        /// Nil for a request that runs alone.
+        let key: BatchKey?
         let rows: Int
         let enqueued: UInt64
         let continuation: CheckedContinuation<[String: Tensor], any Error>
     }
 
-    private func batchKey(_ inputs: [String: Tensor]) -> [String] {
-        inputs.keys.sorted().map { name in
-            let tensor = inputs[name]!
-            return "\(name):\(tensor.dtype):\(tensor.shape.dropFirst())"
+    /// Inputs' names, element types and shapes without the first dimension: requests batch
+    /// only with requests of the same key.
+    private struct BatchKey: Equatable {
+        struct Entry: Equatable {
+            let name: String
+            let dtype: DType
+            let trailing: ArraySlice<Int>
         }
+
+        let entries: [Entry]
+        let rows: Int
+
+        /// Nil when the inputs disagree on the batch dimension or have none.
+        init?(_ inputs: [String: Tensor]) {
+            var rows: Int?
+            var entries: [Entry] = []
+            entries.reserveCapacity(inputs.count)
+            for (name, tensor) in inputs {
+                guard let first = tensor.shape.first, first >= 0, rows == nil || rows == first else { return nil }
+                rows = first
+                entries.append(Entry(name: name, dtype: tensor.dtype, trailing: tensor.shape.dropFirst()))
+            }
+            guard let rows else { return nil }
+            if entries.count > 1 { entries.sort { $0.name < $1.name } }
+            self.entries = entries
+            self.rows = rows
+        }
+    }
+
+    /// Runs `inputs` on this thread if the scheduler is idle and runs are short; nil when
+    /// the request must go through the queue.
+    private func runInline(_ inputs: [String: Tensor], enqueued: UInt64) -> Result<[String: Tensor], any Error>? {
+        guard inlineLimitNanos > 0 else { return nil }
+        condition.lock()
+        guard !closed, queue.isEmpty, busy < max(options.instances, 1), recentRunNanos <= inlineLimitNanos else {
+            condition.unlock()
+            return nil
+        }
+        busy += 1
+        condition.unlock()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = Result { try run(inputs) }
+        let end = DispatchTime.now().uptimeNanoseconds
+        finishedRun(nanos: end - start)
+        stats.recordQueued(nanos: Int64(start - enqueued))
+        stats.recordBatch(size: 1, computeNanos: Int64(end - start))
+        record(result, enqueued: enqueued, started: start, at: end, batchSize: 1)
+        return result
+    }
+
+    /// Frees a run's slot and folds its duration into the average that decides inline runs.
+    private func finishedRun(nanos: UInt64) {
+        condition.lock()
+        busy -= 1
+        let sample = Int64(clamping: nanos)
+        recentRunNanos = recentRunNanos == .max ? sample : (recentRunNanos * 7 + sample) / 8
+        // A worker may be waiting for this slot.
+        if !queue.isEmpty { condition.broadcast() }
+        condition.unlock()
     }
 
     private func workerLoop() {
         while let batch = nextBatch() {
-            execute(batch)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let answers = execute(batch)
+            // The slot is free before the callers resume, so their next request may run inline.
+            finishedRun(nanos: DispatchTime.now().uptimeNanoseconds - start)
+            for (pending, result) in answers { pending.continuation.resume(with: result) }
         }
         condition.withLock { running -= 1 }
     }
@@ -156,10 +225,11 @@ public final class BatchScheduler: @unchecked Sendable {
     private func nextBatch() -> [Pending]? {
         condition.lock()
         defer { condition.unlock() }
-        while queue.isEmpty {
-            if closed { return nil }
+        while queue.isEmpty || busy >= max(options.instances, 1) {
+            if closed && queue.isEmpty { return nil }
             condition.wait()
         }
+        busy += 1
         var batch = [queue.removeFirst()]
         var rows = batch[0].rows
         if batchable, options.maxBatchSize > 1 {
@@ -168,7 +238,7 @@ public final class BatchScheduler: @unchecked Sendable {
                 var index = 0
                 while index < queue.count, rows < options.maxBatchSize {
                     let candidate = queue[index]
-                    if candidate.key == batch[0].key, rows + candidate.rows <= options.maxBatchSize {
+                    if candidate.key != nil, candidate.key == batch[0].key, rows + candidate.rows <= options.maxBatchSize {
                         batch.append(queue.remove(at: index))
                         rows += candidate.rows
                     } else {
@@ -183,7 +253,14 @@ public final class BatchScheduler: @unchecked Sendable {
         return batch
     }
 
-    private func execute(_ batch: [Pending]) {
+    /// Runs a batch and records how each request went; the caller delivers the answers.
+    private func execute(_ batch: [Pending]) -> [(Pending, Result<[String: Tensor], any Error>)] {
+        var answers: [(Pending, Result<[String: Tensor], any Error>)] = []
+        answers.reserveCapacity(batch.count)
+        func finish(_ pending: Pending, _ result: Result<[String: Tensor], any Error>, started: UInt64, at end: UInt64, batchSize: Int) {
+            record(result, enqueued: pending.enqueued, started: started, at: end, batchSize: batchSize)
+            answers.append((pending, result))
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         let timeout = UInt64(Self.seconds(options.queueTimeout) * 1e9)
         var live: [Pending] = []
@@ -197,13 +274,13 @@ public final class BatchScheduler: @unchecked Sendable {
                 live.append(pending)
             }
         }
-        guard !live.isEmpty else { return }
+        guard !live.isEmpty else { return answers }
         if live.count == 1 {
             let result = Result { try run(live[0].inputs) }
             let end = DispatchTime.now().uptimeNanoseconds
             stats.recordBatch(size: 1, computeNanos: Int64(end - start))
             finish(live[0], result, started: start, at: end, batchSize: 1)
-            return
+            return answers
         }
         do {
             let outputs = try run(try Self.concatenate(live.map(\.inputs)))
@@ -224,16 +301,15 @@ public final class BatchScheduler: @unchecked Sendable {
                 finish(pending, result, started: single, at: end, batchSize: 1)
             }
         }
+        return answers
     }
 
-    private func finish(_ pending: Pending, _ result: Result<[String: Tensor], any Error>, started: UInt64,
-                        at end: UInt64, batchSize: Int) {
+    private func record(_ result: Result<[String: Tensor], any Error>, enqueued: UInt64, started: UInt64, at end: UInt64, batchSize: Int) {
         var failure: (any Error)?
         if case .failure(let error) = result { failure = error }
-        stats.recordRequest(succeeded: failure == nil, nanos: Int64(end - pending.enqueued))
-        report?(Outcome(queueNanos: Int64(started - pending.enqueued), computeNanos: Int64(end - started),
-                        totalNanos: Int64(end - pending.enqueued), batchSize: batchSize, error: failure))
-        pending.continuation.resume(with: result)
+        stats.recordRequest(succeeded: failure == nil, nanos: Int64(end - enqueued))
+        report?(Outcome(queueNanos: Int64(started - enqueued), computeNanos: Int64(end - started),
+                        totalNanos: Int64(end - enqueued), batchSize: batchSize, error: failure))
     }
 
     // MARK: - Concatenation

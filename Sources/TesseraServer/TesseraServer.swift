@@ -26,7 +26,10 @@ public enum TesseraServer {
         MetricsRoutes(state: state).register(on: router)
         let repository = router.group("v2/repository").add(middleware: TokenAuthMiddleware(token: state.managementToken, api: .management))
         RepositoryRoutes(state: state).register(on: repository)
-        let inference = router.group("v2").add(middleware: TokenAuthMiddleware(token: state.inferenceToken, api: .inference))
+        // Open inference (no token, the default) gets no middleware at all: every layer
+        // costs each request an async hop.
+        let inference = router.group("v2")
+        if let token = state.inferenceToken { inference.add(middleware: TokenAuthMiddleware(token: token, api: .inference)) }
         InferenceRoutes(state: state).register(on: inference)
         let management = router.group("v1").add(middleware: TokenAuthMiddleware(token: state.managementToken, api: .management))
         PluginRoutes(state: state).register(on: management)

@@ -1,5 +1,6 @@
 import CTesseraKernels
 import Testing
+import TesseraEngine
 
 /// The executor kernels split large calls over the pool; every split must give the bits of
 /// the one-thread run. Part of the serialized pool suite, since the thread count is global.
@@ -87,6 +88,28 @@ extension WorkerPoolTests {
             var y = [Float](repeating: 1, count: x.count)
             #expect(tsk_where(TSK_VARIANT_AUTO, 4, x.count, condition, 1, zero, 0, x, 1, &y) == 1)
             return Self.bits(y)
+        }
+    }
+
+    @Test("broadcast Add/Mul/Div split by runs give the same bits for every thread count, and the right values")
+    func broadcastThreads() throws {
+        // An attention mask over [batch, heads, rows, width] and a bias over the last axis:
+        // many short runs, which BinaryKernel splits over the pool itself.
+        let scores = randomFloats(8 * 12 * 33 * 65, seed: 28, in: -5...5)
+        let mask = randomFloats(8 * 65, seed: 29, in: -1...0), bias = randomFloats(65, seed: 30, in: 0.5...2)
+        for (op, other, shape) in [("Add", mask, [8, 1, 1, 65]), ("Mul", bias, [65]), ("Div", bias, [1, 1, 65])] {
+            var results: [[Float]] = []
+            Self.expectSameBits("\(op) broadcast") {
+                let y = (try? runOp(op, [floats([8, 12, 33, 65], scores), floats(shape, other)]))?.floats ?? []
+                results.append(y)
+                return Self.bits(y)
+            }
+            let expected = scores.indices.map { index -> Float in
+                let column = index % 65, batch = index / (12 * 33 * 65)
+                let value = other.count == 65 ? other[column] : other[batch * 65 + column]
+                return op == "Add" ? scores[index] + value : op == "Mul" ? scores[index] * value : scores[index] / value
+            }
+            #expect(results.first == expected, "\(op) broadcast values")
         }
     }
 }

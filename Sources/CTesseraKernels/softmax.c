@@ -100,7 +100,7 @@ static void softmax_row_avx2(int log_softmax, size_t n, const float *x, float *y
  * SOFTMAX_MIN_TASK elements per task, so every row is reduced in the same order whatever the
  * split: results are bit-identical for every thread count.
  */
-enum { SOFTMAX_MIN_TASK = 1 << 15 };
+enum { SOFTMAX_MIN_TASK = 1 << 14 };
 
 typedef struct softmax_job {
     tsk_variant variant;

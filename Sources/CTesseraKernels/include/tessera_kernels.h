@@ -169,12 +169,13 @@ int tsk_sgemm_packed_rows(tsk_variant variant, size_t m0, size_t m1, const float
  * success returns 1. No allocation. Counts are in elements, not bytes.
  *
  * Threads: tsk_binary_f32, tsk_unary_f32 and tsk_softmax_f32 (and tsk_layernorm_f32,
- * tsk_where and tsk_isnan_f32 below) split calls large enough that a share takes tens of
- * microseconds over the worker pool (tsk_parallel_for): from 2^16 elements for the cheap ops
- * (binary, Relu, Where, IsNaN), 2^15 for the transcendental unary ops, softmax and layer
- * normalization, softmax and layer normalization by whole rows. Each element, and each row's
- * reduction, is computed the same way whatever the split, so results are bit-identical for
- * every thread count. Smaller calls, and tsk_permute, run on the calling thread only.
+ * tsk_where and tsk_isnan_f32 below) split a call over the worker pool (tsk_parallel_for)
+ * when it holds at least two tasks' worth, a task being enough elements to take tens of
+ * microseconds on one core: 2^16 for the cheap ops (binary, Relu, Where, IsNaN), 2^15 for the
+ * other unary ops and layer normalization, 2^14 for softmax; softmax and layer normalization
+ * split by whole rows. Each element, and each row's reduction, is computed the same way
+ * whatever the split, so results are bit-identical for every thread count. Smaller calls,
+ * and tsk_permute, run on the calling thread only.
  */
 
 /** Binary float operations for tsk_binary_f32. */

@@ -1,4 +1,5 @@
 #include "tessera_kernels.h"
+#include "thread_pool_internal.h"
 #include "vmath_internal.h"
 
 #include <math.h>
@@ -42,20 +43,51 @@ TSK_DEFINE_BINARY(binary_generic, )
 TSK_DEFINE_BINARY(binary_avx2, __attribute__((target("avx2,fma"))))
 #endif
 
+/*
+ * Calls are split over the worker pool in blocks of 16 elements (a cache line), at least
+ * BINARY_MIN_TASK elements per task: each element is computed alone, so any split gives the
+ * same bits. The size keeps a task at tens of microseconds (measured with benchmarks/ops).
+ */
+enum { ELEMENT_BLOCK = 16, BINARY_MIN_TASK = 1 << 16 };
+
+typedef struct binary_job {
+    tsk_variant variant;
+    tsk_binary_op op;
+    size_t n, a_step, b_step, tasks;
+    const float *a, *b;
+    float *out;
+} binary_job;
+
+static void binary_range(const binary_job *job, size_t lo, size_t hi) {
+    const float *a = job->a + lo * job->a_step, *b = job->b + lo * job->b_step;
+#if defined(__x86_64__)
+    if (job->variant == TSK_VARIANT_AVX2) {
+        binary_avx2(job->op, hi - lo, a, job->a_step, b, job->b_step, job->out + lo);
+        return;
+    }
+#endif
+    binary_generic(job->op, hi - lo, a, job->a_step, b, job->b_step, job->out + lo);
+}
+
+static void binary_task(void *ctx, size_t task) {
+    const binary_job *job = ctx;
+    size_t lo, hi;
+    tsk_split_range((job->n + ELEMENT_BLOCK - 1) / ELEMENT_BLOCK, job->tasks, task, &lo, &hi);
+    lo *= ELEMENT_BLOCK;
+    hi = hi * ELEMENT_BLOCK < job->n ? hi * ELEMENT_BLOCK : job->n;
+    if (lo < hi) binary_range(job, lo, hi);
+}
+
 int tsk_binary_f32(tsk_variant variant, tsk_binary_op op, size_t n, const float *a, size_t a_step, const float *b,
                    size_t b_step, float *out) {
-    switch (tsk_vmath_resolve(variant)) {
-    case TSK_VARIANT_GENERIC:
-        if (n) binary_generic(op, n, a, a_step, b, b_step, out);
-        return 1;
-#if defined(__x86_64__)
-    case TSK_VARIANT_AVX2:
-        if (n) binary_avx2(op, n, a, a_step, b, b_step, out);
-        return 1;
-#endif
-    default:
-        return 0;
-    }
+    tsk_variant resolved = tsk_vmath_resolve(variant);
+    if (resolved != TSK_VARIANT_GENERIC && resolved != TSK_VARIANT_AVX2) return 0;
+    if (n == 0) return 1;
+    binary_job job = {resolved, op, n, a_step, b_step, 0, a, b, out};
+    job.tasks = tsk_split_tasks(n, BINARY_MIN_TASK);
+    if (job.tasks == 1) binary_range(&job, 0, n);
+    else tsk_parallel_for(job.tasks, binary_task, &job);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- unary, scalar */
@@ -135,9 +167,11 @@ static __m256 unary256(tsk_unary_op op, __m256 x) {
     case TSK_UNARY_RELU: return _mm256_max_ps(_mm256_setzero_ps(), x); /* NaN in x is returned */
     case TSK_UNARY_SIGMOID: return sigmoid256(x);
     case TSK_UNARY_TANH: return tanh256(x);
+    case TSK_UNARY_ERF: return tsk_erf256(x);
+    case TSK_UNARY_GELU_ERF: return tsk_gelu_erf256(x);
     case TSK_UNARY_GELU_TANH: return gelu_tanh256(x);
-    default: return x; /* erf forms run the scalar loop */
     }
+    return x;
 }
 
 __attribute__((target("avx2,fma")))
@@ -155,19 +189,48 @@ static void unary_avx2(tsk_unary_op op, size_t n, const float *x, float *y) {
 }
 #endif
 
-int tsk_unary_f32(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y) {
-    switch (tsk_vmath_resolve(variant)) {
-    case TSK_VARIANT_GENERIC:
-        unary_generic(op, n, x, y);
-        return 1;
+/* ---------------------------------------------------------------- unary, entry */
+
+/*
+ * Split like the binary ops; Relu is as cheap as a binary op, the transcendental ones cost
+ * several times more per element, so they split from smaller calls.
+ */
+enum { UNARY_CHEAP_MIN_TASK = 1 << 16, UNARY_MIN_TASK = 1 << 15 };
+
+typedef struct unary_job {
+    tsk_variant variant;
+    tsk_unary_op op;
+    size_t n, tasks;
+    const float *x;
+    float *y;
+} unary_job;
+
+static void unary_range(const unary_job *job, size_t lo, size_t hi) {
 #if defined(__x86_64__)
-    case TSK_VARIANT_AVX2:
-        /* erf has no vector form yet: the AVX2 variant runs the scalar loop for it. */
-        if (op == TSK_UNARY_ERF || op == TSK_UNARY_GELU_ERF) unary_generic(op, n, x, y);
-        else if (n) unary_avx2(op, n, x, y);
-        return 1;
-#endif
-    default:
-        return 0;
+    if (job->variant == TSK_VARIANT_AVX2) {
+        unary_avx2(job->op, hi - lo, job->x + lo, job->y + lo);
+        return;
     }
+#endif
+    unary_generic(job->op, hi - lo, job->x + lo, job->y + lo);
+}
+
+static void unary_task(void *ctx, size_t task) {
+    const unary_job *job = ctx;
+    size_t lo, hi;
+    tsk_split_range((job->n + ELEMENT_BLOCK - 1) / ELEMENT_BLOCK, job->tasks, task, &lo, &hi);
+    lo *= ELEMENT_BLOCK;
+    hi = hi * ELEMENT_BLOCK < job->n ? hi * ELEMENT_BLOCK : job->n;
+    if (lo < hi) unary_range(job, lo, hi);
+}
+
+int tsk_unary_f32(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y) {
+    tsk_variant resolved = tsk_vmath_resolve(variant);
+    if (resolved != TSK_VARIANT_GENERIC && resolved != TSK_VARIANT_AVX2) return 0;
+    if (n == 0) return 1;
+    unary_job job = {resolved, op, n, 0, x, y};
+    job.tasks = tsk_split_tasks(n, op == TSK_UNARY_RELU ? UNARY_CHEAP_MIN_TASK : UNARY_MIN_TASK);
+    if (job.tasks == 1) unary_range(&job, 0, n);
+    else tsk_parallel_for(job.tasks, unary_task, &job);
+    return 1;
 }

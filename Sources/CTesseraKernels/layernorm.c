@@ -1,4 +1,5 @@
 #include "tessera_kernels.h"
+#include "thread_pool_internal.h"
 #include "vmath_internal.h"
 
 #include <math.h>
@@ -79,17 +80,49 @@ static void layernorm_row_avx2(size_t n, const float *x, const float *scale, con
 }
 #endif
 
+/*
+ * Calls are split over the worker pool by whole rows, at least LAYERNORM_MIN_TASK elements
+ * per task, so each row's sums run in the same order whatever the split: results are
+ * bit-identical for every thread count.
+ */
+enum { LAYERNORM_MIN_TASK = 1 << 15 };
+
+typedef struct layernorm_job {
+    tsk_variant variant;
+    size_t outer, n, tasks;
+    const float *x, *scale, *bias;
+    float epsilon;
+    float *y;
+} layernorm_job;
+
+static void layernorm_rows(const layernorm_job *job, size_t lo, size_t hi) {
+    size_t n = job->n;
+#if defined(__x86_64__)
+    if (job->variant == TSK_VARIANT_AVX2) {
+        for (size_t o = lo; o < hi; o++)
+            layernorm_row_avx2(n, job->x + o * n, job->scale, job->bias, job->epsilon, job->y + o * n);
+        return;
+    }
+#endif
+    for (size_t o = lo; o < hi; o++)
+        layernorm_row_generic(n, job->x + o * n, job->scale, job->bias, job->epsilon, job->y + o * n);
+}
+
+static void layernorm_task(void *ctx, size_t task) {
+    const layernorm_job *job = ctx;
+    size_t lo, hi;
+    tsk_split_range(job->outer, job->tasks, task, &lo, &hi);
+    layernorm_rows(job, lo, hi);
+}
+
 int tsk_layernorm_f32(tsk_variant variant, size_t outer, size_t n, const float *x, const float *scale,
                       const float *bias, float epsilon, float *y) {
     tsk_variant resolved = tsk_vmath_resolve(variant);
-    if (resolved == TSK_VARIANT_AUTO) return 0;
-    if (n == 0) return 1;
-#if defined(__x86_64__)
-    if (resolved == TSK_VARIANT_AVX2) {
-        for (size_t o = 0; o < outer; o++) layernorm_row_avx2(n, x + o * n, scale, bias, epsilon, y + o * n);
-        return 1;
-    }
-#endif
-    for (size_t o = 0; o < outer; o++) layernorm_row_generic(n, x + o * n, scale, bias, epsilon, y + o * n);
+    if (resolved != TSK_VARIANT_GENERIC && resolved != TSK_VARIANT_AVX2) return 0;
+    if (n == 0 || outer == 0) return 1;
+    layernorm_job job = {resolved, outer, n, 0, x, scale, bias, epsilon, y};
+    job.tasks = tsk_split_tasks(outer, (LAYERNORM_MIN_TASK + n - 1) / n);
+    if (job.tasks == 1) layernorm_rows(&job, 0, outer);
+    else tsk_parallel_for(job.tasks, layernorm_task, &job);
     return 1;
 }

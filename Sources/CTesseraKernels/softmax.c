@@ -1,4 +1,5 @@
 #include "tessera_kernels.h"
+#include "thread_pool_internal.h"
 #include "vmath_internal.h"
 
 #include <math.h>
@@ -94,20 +95,53 @@ static void softmax_row_avx2(int log_softmax, size_t n, const float *x, float *y
 }
 #endif
 
+/*
+ * Calls are split over the worker pool by whole rows (one row is one (o, i) pair), at least
+ * SOFTMAX_MIN_TASK elements per task, so every row is reduced in the same order whatever the
+ * split: results are bit-identical for every thread count.
+ */
+enum { SOFTMAX_MIN_TASK = 1 << 14 };
+
+typedef struct softmax_job {
+    tsk_variant variant;
+    int log_softmax;
+    size_t outer, n, inner, tasks;
+    const float *x;
+    float *y;
+} softmax_job;
+
+/* Rows [lo, hi) of outer * inner; row r is (o, i) = (r / inner, r % inner). */
+static void softmax_rows(const softmax_job *job, size_t lo, size_t hi) {
+    size_t n = job->n, inner = job->inner;
+#if defined(__x86_64__)
+    /* Vectorized along contiguous rows; other axes take the strided generic path. */
+    if (job->variant == TSK_VARIANT_AVX2 && inner == 1) {
+        for (size_t r = lo; r < hi; r++) softmax_row_avx2(job->log_softmax, n, job->x + r * n, job->y + r * n);
+        return;
+    }
+#endif
+    for (size_t r = lo; r < hi; r++) {
+        size_t offset = r / inner * n * inner + r % inner;
+        softmax_row_generic(job->log_softmax, n, inner, job->x + offset, job->y + offset);
+    }
+}
+
+static void softmax_task(void *ctx, size_t task) {
+    const softmax_job *job = ctx;
+    size_t lo, hi;
+    tsk_split_range(job->outer * job->inner, job->tasks, task, &lo, &hi);
+    softmax_rows(job, lo, hi);
+}
+
 int tsk_softmax_f32(tsk_variant variant, int log_softmax, size_t outer, size_t n, size_t inner, const float *x,
                     float *y) {
     tsk_variant resolved = tsk_vmath_resolve(variant);
     if (resolved != TSK_VARIANT_GENERIC && resolved != TSK_VARIANT_AVX2) return 0;
-    if (n == 0 || inner == 0) return 1;
-#if defined(__x86_64__)
-    /* Vectorized along contiguous rows; other axes take the strided generic path. */
-    if (resolved == TSK_VARIANT_AVX2 && inner == 1) {
-        for (size_t o = 0; o < outer; o++) softmax_row_avx2(log_softmax, n, x + o * n, y + o * n);
-        return 1;
-    }
-#endif
-    for (size_t o = 0; o < outer; o++)
-        for (size_t i = 0; i < inner; i++)
-            softmax_row_generic(log_softmax, n, inner, x + o * n * inner + i, y + o * n * inner + i);
+    if (n == 0 || inner == 0 || outer == 0) return 1;
+    softmax_job job = {resolved, log_softmax, outer, n, inner, 0, x, y};
+    size_t rows = outer * inner, min_rows = (SOFTMAX_MIN_TASK + n - 1) / n;
+    job.tasks = tsk_split_tasks(rows, min_rows);
+    if (job.tasks == 1) softmax_rows(&job, 0, rows);
+    else tsk_parallel_for(job.tasks, softmax_task, &job);
     return 1;
 }

@@ -1,6 +1,6 @@
 /*
- * Internal to the executor kernels (elementwise.c, softmax.c): vectorized exp for AVX2+FMA
- * and the runtime check that picks it. Not a public header.
+ * Internal to the executor kernels (elementwise.c, softmax.c): vectorized exp and erf for
+ * AVX2+FMA and the runtime check that picks them. Not a public header.
  */
 #ifndef TESSERA_VMATH_INTERNAL_H
 #define TESSERA_VMATH_INTERNAL_H
@@ -63,6 +63,85 @@ static inline __m256 tsk_exp256(__m256 x) {
     __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
     y = _mm256_andnot_ps(underflow, y);
     return _mm256_blendv_ps(y, _mm256_set1_ps(__builtin_inff()), overflow);
+}
+
+/*
+ * erf and erfc of a = |z| together, each accurate to a few ulp, for callers that know
+ * a^2 exactly as sq_hi + sq_lo (|sq_lo| <= ulp(sq_hi) / 2, from an FMA). a must be clamped
+ * to at most ~12 (erfc underflows from 10.1 on, erf rounds to 1 from 3.9 on); NaN gives NaN.
+ *
+ * Below 0.75, erf(a) = a * P(a^2) and erfc = 1 - erf (erf <= 0.72 there, so the subtraction
+ * loses at most a couple of bits). From 0.75 on, erfc(a) = e^(-a^2) * s * R(s) with
+ * s = 2 / (2 + a), which maps [0.75, inf) into a bounded interval where erfc(a) e^(a^2) / s is
+ * smooth; erf = 1 - erfc. P (degree 5 in a^2) and R (degree 8) are relative-minimax fits made
+ * for this code, to about 1.5e-9 and 5e-9. e^(-a^2) is taken as e^(-sq_hi) (1 - sq_lo): from
+ * a rounded a^2 alone, erfc(7) would already be off by ~50 ulp.
+ */
+__attribute__((target("avx2,fma")))
+static inline void tsk_erf_parts256(__m256 a, __m256 sq_hi, __m256 sq_lo, __m256 *erf_a, __m256 *erfc_a) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 small = _mm256_cmp_ps(a, _mm256_set1_ps(0.75f), _CMP_LT_OQ);
+    __m256 p = _mm256_set1_ps(-6.749511652e-4f);
+    p = _mm256_fmadd_ps(p, sq_hi, _mm256_set1_ps(5.114345395e-3f));
+    p = _mm256_fmadd_ps(p, sq_hi, _mm256_set1_ps(-2.683462453e-2f));
+    p = _mm256_fmadd_ps(p, sq_hi, _mm256_set1_ps(1.128337657e-1f));
+    p = _mm256_fmadd_ps(p, sq_hi, _mm256_set1_ps(-3.761261876e-1f));
+    p = _mm256_fmadd_ps(p, sq_hi, _mm256_set1_ps(1.128379165e+0f));
+    __m256 erf_small = _mm256_mul_ps(a, p);
+    if (_mm256_movemask_ps(small) == 0xFF) {
+        /* Every lane is in the polynomial's range: skip the exp and the division. */
+        *erf_a = erf_small;
+        *erfc_a = _mm256_sub_ps(one, erf_small);
+        return;
+    }
+    __m256 s = _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(_mm256_set1_ps(2.0f), a));
+    __m256 r = _mm256_set1_ps(-5.258469571e-2f);
+    r = _mm256_fmadd_ps(r, s, _mm256_set1_ps(2.666358734e-1f));
+    r = _mm256_fmadd_ps(r, s, _mm256_set1_ps(-4.690561650e-1f));
+    r = _mm256_fmadd_ps(r, s, _mm256_set1_ps(2.714439839e-1f));
+    r = _mm256_fmadd_ps(r, s, _mm256_set1_ps(-2.812094215e-2f));
+    r = _mm256_fmadd_ps(r, s, _mm256_set1_ps(2.048071299e-1f));
+    r = _mm256_fmadd_ps(r, s, _mm256_set1_ps(2.423751710e-1f));
+    r = _mm256_fmadd_ps(r, s, _mm256_set1_ps(2.824856119e-1f));
+    r = _mm256_fmadd_ps(r, s, _mm256_set1_ps(2.820801175e-1f));
+    __m256 e = tsk_exp256(_mm256_sub_ps(_mm256_setzero_ps(), sq_hi));
+    e = _mm256_fnmadd_ps(e, sq_lo, e);
+    __m256 erfc_large = _mm256_mul_ps(e, _mm256_mul_ps(s, r));
+    *erf_a = _mm256_blendv_ps(_mm256_sub_ps(one, erfc_large), erf_small, small);
+    *erfc_a = _mm256_blendv_ps(erfc_large, _mm256_sub_ps(one, erf_small), small);
+}
+
+/* erf(x), odd, a few ulp over all floats; erf(+-inf) = +-1, NaN stays NaN. */
+__attribute__((target("avx2,fma")))
+static inline __m256 tsk_erf256(__m256 x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    /* min returns its second operand for NaN: keep |x| second so NaN survives the clamp. */
+    __m256 a = _mm256_min_ps(_mm256_set1_ps(12.0f), _mm256_andnot_ps(sign, x));
+    __m256 hi = _mm256_mul_ps(a, a);
+    __m256 lo = _mm256_fmsub_ps(a, a, hi);
+    __m256 erf_a, erfc_a;
+    tsk_erf_parts256(a, hi, lo, &erf_a, &erfc_a);
+    return _mm256_or_ps(erf_a, _mm256_and_ps(sign, x));
+}
+
+/*
+ * GELU, x (1 + erf(x / sqrt 2)) / 2. For x < 0 the factor is erfc(|x| / sqrt 2), used
+ * directly, so the far negative tail keeps its relative accuracy instead of cancelling to 0;
+ * x^2 / 2 is split exactly from x, not from the rounded x / sqrt 2. gelu(-inf) is -inf * 0 =
+ * NaN, as the scalar path gives.
+ */
+__attribute__((target("avx2,fma")))
+static inline __m256 tsk_gelu_erf256(__m256 x) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f);
+    __m256 xa = _mm256_min_ps(_mm256_set1_ps(16.0f), _mm256_andnot_ps(sign, x));
+    __m256 a = _mm256_mul_ps(xa, _mm256_set1_ps(0.70710678118654752f));
+    __m256 sq = _mm256_mul_ps(xa, xa);
+    __m256 hi = _mm256_mul_ps(sq, half), lo = _mm256_mul_ps(_mm256_fmsub_ps(xa, xa, sq), half);
+    __m256 erf_a, erfc_a;
+    tsk_erf_parts256(a, hi, lo, &erf_a, &erfc_a);
+    __m256 negative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+    __m256 factor = _mm256_blendv_ps(_mm256_add_ps(_mm256_set1_ps(1.0f), erf_a), erfc_a, negative);
+    return _mm256_mul_ps(_mm256_mul_ps(half, x), factor);
 }
 #endif
 

@@ -1,7 +1,13 @@
 /*
- * Times Tessera's softmax, layernorm and GELU kernels on one shape and prints one line per op:
+ * Times Tessera's softmax, layernorm and GELU (exact, erf form) kernels on one shape and
+ * prints one line per op and thread count:
  *
- *     tessera OP ROWS WIDTH MICROSECONDS_PER_CALL
+ *     tessera OP ROWS WIDTH THREADS MICROSECONDS_PER_CALL
+ *
+ * THREADS is 1 (tsk_pool_set_threads(1)) and then the pool's default (the CPUs this process
+ * may use), for which large calls are split over the worker pool. OP "gelu-libm" is the
+ * GENERIC variant of GELU, the C library's erfcf per element, on one thread: the path the
+ * AVX2 variant replaced.
  *
  * The shapes are a transformer's: softmax over attention scores [rows, width], layernorm and
  * GELU over hidden states. Each op is timed in several trials of repeated calls on the same
@@ -34,8 +40,10 @@ static void run_op(const char *op, const buffers *b) {
         tsk_softmax_f32(TSK_VARIANT_AUTO, 0, b->rows, b->width, 1, b->x, b->y);
     } else if (strcmp(op, "layernorm") == 0) {
         tsk_layernorm_f32(TSK_VARIANT_AUTO, b->rows, b->width, b->x, b->scale, b->bias, 1e-12f, b->y);
-    } else {
+    } else if (strcmp(op, "gelu") == 0) {
         tsk_unary_f32(TSK_VARIANT_AUTO, TSK_UNARY_GELU_ERF, b->rows * b->width, b->x, b->y);
+    } else {
+        tsk_unary_f32(TSK_VARIANT_GENERIC, TSK_UNARY_GELU_ERF, b->rows * b->width, b->x, b->y);
     }
 }
 
@@ -76,10 +84,16 @@ int main(int argc, char **argv) {
         b.scale[i] = 1.0f + (float)i / (float)b.width;
         b.bias[i] = (float)i / (float)b.width - 0.5f;
     }
-    const char *ops[] = {"softmax", "layernorm", "gelu"};
-    for (int i = 0; i < 3; i++) {
-        printf("tessera %s %zu %zu %.3f\n", ops[i], b.rows, b.width, best_us(ops[i], &b, trials, seconds));
+    const char *ops[] = {"softmax", "layernorm", "gelu", "gelu-libm"};
+    size_t pool = tsk_pool_set_threads(0);
+    for (int i = 0; i < 4; i++) {
+        size_t counts[2] = {1, pool};
+        for (int j = 0; j < (i < 3 && pool > 1 ? 2 : 1); j++) {
+            tsk_pool_set_threads(counts[j]);
+            printf("tessera %s %zu %zu %zu %.3f\n", ops[i], b.rows, b.width, counts[j], best_us(ops[i], &b, trials, seconds));
+        }
     }
+    tsk_pool_set_threads(0);
     free(b.x);
     free(b.y);
     free(b.scale);

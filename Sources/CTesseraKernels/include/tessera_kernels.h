@@ -248,8 +248,16 @@ const char *tsk_igemm_variant_name(tsk_variant variant);
  * Owned by the graph executor (elementwise.c, softmax.c, permute.c). Float loops for the ops
  * the executor runs element by element. `variant` is AUTO (the best this CPU runs), GENERIC
  * or AVX2; a variant the family lacks or the CPU cannot run returns 0 having written nothing,
- * success returns 1. No global state, no allocation: every function is [any-thread] and runs
- * entirely on the calling thread. Counts are in elements, not bytes.
+ * success returns 1. No allocation. Counts are in elements, not bytes.
+ *
+ * Threads: tsk_binary_f32, tsk_unary_f32 and tsk_softmax_f32 (and tsk_layernorm_f32,
+ * tsk_where and tsk_isnan_f32 below) split a call over the worker pool (tsk_parallel_for)
+ * when it holds at least two tasks' worth, a task being enough elements to take tens of
+ * microseconds on one core: 2^16 for the cheap ops (binary, Relu, Where, IsNaN), 2^15 for the
+ * other unary ops and layer normalization, 2^14 for softmax; softmax and layer normalization
+ * split by whole rows. Each element, and each row's reduction, is computed the same way
+ * whatever the split, so results are bit-identical for every thread count. Smaller calls,
+ * and tsk_permute, run on the calling thread only.
  */
 
 /** Binary float operations for tsk_binary_f32. */
@@ -263,6 +271,7 @@ typedef enum tsk_binary_op {
 /**
  * out[i] = a[i * a_step] op b[i * b_step] for i in [0, n). Each step is 0 (repeat one value:
  * the broadcast case) or 1 (walk the vector). `out` may alias an input whose step is 1.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
  */
 int tsk_binary_f32(tsk_variant variant, tsk_binary_op op, size_t n, const float *a, size_t a_step, const float *b,
                    size_t b_step, float *out);
@@ -277,7 +286,14 @@ typedef enum tsk_unary_op {
     TSK_UNARY_GELU_TANH = 5, /* x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2 */
 } tsk_unary_op;
 
-/** y[i] = op(x[i]) for i in [0, n); y may equal x. NaN in gives NaN out. */
+/**
+ * y[i] = op(x[i]) for i in [0, n); y may equal x. NaN in gives NaN out.
+ * The AVX2 variant's erf is within 3 ulp of the exact value over all floats (erf(+-inf) =
+ * +-1), and its GELU_ERF within 7 ulp wherever the result is a normal float: for x < 0 it
+ * uses erfc(-x / sqrt 2) rather than 1 + erf, so the far negative tail (x = -13 gives about
+ * -1e-37) keeps its relative accuracy. GENERIC calls the C library's erff / erfcf.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
+ */
 int tsk_unary_f32(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y);
 
 /**
@@ -285,6 +301,7 @@ int tsk_unary_f32(tsk_variant variant, tsk_unary_op op, size_t n, const float *x
  * [outer, n, inner]: for each (o, i), y[o, :, i] = softmax(x[o, :, i]), computed as
  * exp(x - max) / sum so that large magnitudes neither overflow nor underflow to NaN.
  * y may equal x.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
  */
 int tsk_softmax_f32(tsk_variant variant, int log_softmax, size_t outer, size_t n, size_t inner, const float *x, float *y);
 
@@ -293,6 +310,7 @@ int tsk_softmax_f32(tsk_variant variant, int log_softmax, size_t outer, size_t n
  * shape[perm[rank - 1]]] and dst[i0, ..., ir] = src[j] with j[perm[d]] = i[d].
  * elem_size is 1, 2, 4 or 8 bytes; rank <= 16. src and dst must not overlap.
  * Returns 0, having written nothing, if elem_size or rank is out of range; 1 on success.
+ * [any-thread] Single-threaded.
  */
 int tsk_permute(size_t elem_size, size_t rank, const size_t *shape, const size_t *perm, const void *src, void *dst);
 
@@ -319,8 +337,8 @@ int tsk_attention_f32(size_t batch, size_t s, size_t t, size_t d, size_t e, floa
  *
  * Owned by the graph executor (layernorm.c). Same conventions as the executor kernels above:
  * `variant` is AUTO, GENERIC or AVX2 (x86-64 with AVX2 and FMA); a variant this CPU cannot
- * run returns 0 having written nothing, success returns 1. No global state, no allocation;
- * [any-thread], single-threaded.
+ * run returns 0 having written nothing, success returns 1. No allocation; threads as for the
+ * executor kernels above.
  */
 
 /**
@@ -328,9 +346,33 @@ int tsk_attention_f32(size_t batch, size_t s, size_t t, size_t d, size_t e, floa
  * row y = (x - mean) / sqrt(var + epsilon) * scale + bias, with the (biased) variance taken
  * about the mean in a second pass and sums accumulated in double. scale has n floats, bias
  * n floats or NULL. y may equal x.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
  */
 int tsk_layernorm_f32(tsk_variant variant, size_t outer, size_t n, const float *x, const float *scale,
                       const float *bias, float epsilon, float *y);
+
+/* ================================================================ Selection
+ *
+ * Owned by the graph executor (select.c): Where and IsNaN for the common case where every
+ * operand is either as long as the output or one repeated value. Same conventions and
+ * threads as the executor kernels above. A BOOL is one byte, 0 false, anything else true.
+ */
+
+/**
+ * out[i] = condition[i * condition_step] ? x[i * x_step] : y[i * y_step] for i in [0, n), each
+ * step 0 (repeat one value) or 1 (walk the vector). Elements of elem_size bytes (4 or 8;
+ * other sizes return 0 having written nothing) are copied bit for bit. `out` must not
+ * overlap the inputs unless it equals one whose step is 1.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
+ */
+int tsk_where(tsk_variant variant, size_t elem_size, size_t n, const uint8_t *condition, size_t condition_step,
+              const void *x, size_t x_step, const void *y, size_t y_step, void *out);
+
+/**
+ * out[i] = 1 if x[i] is a NaN, else 0, for i in [0, n).
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
+ */
+int tsk_isnan_f32(tsk_variant variant, size_t n, const float *x, uint8_t *out);
 
 #ifdef __cplusplus
 }

@@ -44,12 +44,29 @@ struct BinaryKernel: Kernel {
         case .fp32:
             let a = inputs[0].floats, b = inputs[1].floats, y = out.floats
             let op = operation.kernelOp
-            loop.forEachRun { n, ia, stepA, ib, stepB, io in
-                _ = tsk_binary_f32(TSK_VARIANT_AUTO, op, n, a + ia, stepA, b + ib, stepB, y + io)
+            let runs = loop.runCount
+            // Broadcasts make many short runs (a row of bias, a row of an attention mask),
+            // each too short for tsk_binary_f32 to split: split the runs themselves. Every
+            // element is computed alone, so any split gives the same bits.
+            let tasks = runs > 1 ? min(runs, Self.tasks(elements: out.type.elementCount)) : 1
+            parallelFor(tasks: tasks) { task in
+                loop.forEachRun(in: task * runs / tasks..<(task + 1) * runs / tasks) { n, ia, stepA, ib, stepB, io in
+                    _ = tsk_binary_f32(TSK_VARIANT_AUTO, op, n, a + ia, stepA, b + ib, stepB, y + io)
+                }
             }
         default:
             try runInt64(loop, inputs[0].int64s, inputs[1].int64s, out.int64s)
         }
+    }
+
+    /// How many tasks to split a broadcast of `elements` outputs into: none below two
+    /// tasks' worth (2^16 elements each, the threshold tsk_binary_f32 uses), else up to 4 per
+    /// pool thread.
+    static func tasks(elements: Int) -> Int {
+        let minimum = 1 << 16
+        guard elements >= 2 * minimum else { return 1 }
+        let threads = tsk_pool_threads()
+        return threads <= 1 ? 1 : min(elements / minimum, threads * 4)
     }
 
     private func runInt64(_ loop: BroadcastLoop, _ a: UnsafePointer<Int64>, _ b: UnsafePointer<Int64>,
@@ -117,17 +134,31 @@ struct BroadcastLoop {
         }
     }
 
+    /// How many innermost runs forEachRun makes.
+    var runCount: Int { sizes.last == 0 ? 0 : Shapes.product(sizes.dropLast()) }
+
     /// Calls `body(n, offsetA, stepA, offsetB, stepB, offsetOut)` for every innermost run.
     func forEachRun(_ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+        forEachRun(in: 0..<runCount, body)
+    }
+
+    /// forEachRun for the runs in `runs` only (a subrange of `0..<runCount`), in order.
+    func forEachRun(in runs: Range<Int>, _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
         let inner = sizes.count - 1
         let n = sizes[inner]
         let stepA = stridesA[inner] == 0 ? 0 : 1
         let stepB = stridesB[inner] == 0 ? 0 : 1
-        let outerCount = Shapes.product(sizes[..<inner])
-        if outerCount == 0 || n == 0 { return }
+        if runs.isEmpty || n == 0 { return }
+        // The odometer's start: run `runs.lowerBound` decomposed over the outer dimensions.
         var index = [Int](repeating: 0, count: inner)
-        var offsetA = 0, offsetB = 0
-        for run in 0..<outerCount {
+        var offsetA = 0, offsetB = 0, rest = runs.lowerBound
+        for axis in stride(from: inner - 1, through: 0, by: -1) {
+            index[axis] = rest % sizes[axis]
+            rest /= sizes[axis]
+            offsetA += index[axis] * stridesA[axis]
+            offsetB += index[axis] * stridesB[axis]
+        }
+        for run in runs {
             body(n, offsetA, stepA, offsetB, stepB, run * n)
             // Odometer over the outer dimensions, innermost of them first.
             var axis = inner - 1

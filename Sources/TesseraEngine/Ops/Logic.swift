@@ -1,3 +1,5 @@
+import CTesseraKernels
+
 /// Cast, comparisons (Equal, Greater, GreaterOrEqual, Less, LessOrEqual), Where, Not, And,
 /// Or and IsNaN. BOOL elements are one byte, 0 or 1.
 
@@ -206,8 +208,7 @@ struct BoolUnaryKernel: Kernel {
             let x = inputs[0].data.assumingMemoryBound(to: UInt8.self)
             for i in 0..<count { y[i] = x[i] != 0 ? 0 : 1 }
         case .isNaN:
-            let x = inputs[0].floats
-            for i in 0..<count { y[i] = x[i].isNaN ? 1 : 0 }
+            _ = tsk_isnan_f32(TSK_VARIANT_AUTO, count, inputs[0].floats, y)
         }
     }
 }
@@ -236,6 +237,10 @@ struct WhereKernel: Kernel {
         let size = out.type.dtype.byteSize
         let condition = inputs[0].data.assumingMemoryBound(to: UInt8.self)
         let x = inputs[1].data, y = inputs[2].data, destination = out.data
+        if let steps = Self.contiguousSteps(inputs, count: out.type.elementCount), size == 4 || size == 8 {
+            _ = tsk_where(TSK_VARIANT_AUTO, size, out.type.elementCount, condition, steps[0], x, steps[1], y, steps[2], destination)
+            return
+        }
         forEachBroadcast(inputs.map(\.shape), out: out.shape) { flat, offsets in
             if condition[offsets[0]] != 0 {
                 copyElement(size, from: x, offsets[1], to: destination, flat)
@@ -243,5 +248,18 @@ struct WhereKernel: Kernel {
                 copyElement(size, from: y, offsets[2], to: destination, flat)
             }
         }
+    }
+
+    /// Each input's step (1: as long as the output, so it walks with it; 0: one value) when
+    /// every input is one of the two — the attention NaN guard `Where(IsNaN(s), 0, s)` is —
+    /// else nil. An input with the output's element count has the output's shape: any
+    /// broadcast dimension would make it shorter.
+    static func contiguousSteps(_ inputs: [KernelInput], count: Int) -> [Int]? {
+        var steps: [Int] = []
+        for input in inputs {
+            let elements = input.type.elementCount
+            if elements == count { steps.append(1) } else if elements == 1 { steps.append(0) } else { return nil }
+        }
+        return steps
     }
 }

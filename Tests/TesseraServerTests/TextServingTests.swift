@@ -50,9 +50,13 @@ struct TextServingTests {
         let store = try ModelStore(root: root.appendingPathComponent("store"))
         let detection = try FormatDetector(host: host).detect(model)
         #expect(detection.format.name == "hf-bert")
-        _ = try store.register(ModelStore.Registration(model: "minilm", path: model, format: detection.format.name,
-                                                       signatureJSON: detection.signatureJSON), actor: "test")
+        for _ in 1...2 {
+            _ = try store.register(ModelStore.Registration(model: "minilm", path: model, format: detection.format.name,
+                                                           signatureJSON: detection.signatureJSON), actor: "test")
+        }
         _ = try store.registry.deploy(model: "minilm", version: 1, actor: "test")
+        // Version 2 (the same files) shadows every request: text is mirrored too.
+        _ = try store.registry.setShadow(model: "minilm", version: 2, fraction: 1, actor: "test")
         let serving = ModelServing(store: store, plugins: host)
         defer { serving.shutdown() }
         try await serving.sync()
@@ -81,6 +85,12 @@ struct TextServingTests {
                     #expect(cosine >= 0.9999, "\"\(sentence.text)\": cosine \(cosine)")
                 }
             }
+            // The shadow's copy runs after the answer; wait for its comparison.
+            let shadow = try #require(serving.loaded("minilm", version: 2))
+            for _ in 0..<200 where shadow.shadowStats.snapshot.compared == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            let stats = shadow.shadowStats.snapshot
+            #expect(stats.compared == 1 && stats.failed == 0, "\(stats)")
+            #expect(stats.max_abs_diff <= 1e-6, "the same model must give the same embeddings: \(stats)")
             let wrong = try JSONSerialization.data(withJSONObject: [
                 "inputs": [["name": "text", "shape": [1, 4], "datatype": "FP32", "data": [[1, 2, 3, 4]]]]])
             try await client.execute(uri: "/v2/models/minilm/infer", method: .post, headers: [.contentType: "application/json"],

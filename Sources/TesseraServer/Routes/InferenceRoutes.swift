@@ -67,7 +67,7 @@ struct InferenceRoutes {
         var request = request
         let body = try await request.collectBody(upTo: state.maxRequestBytes)
         let (decoded, payloads) = try InferenceCodec.decodeRequest(body, headerLength: headerLength)
-        if target.text != nil { return try await embed(decoded, payloads, target: target) }
+        if target.text != nil { return try await embed(decoded, payloads, target: target, shadow: shadow) }
         var tensors: [String: Tensor] = [:]
         for (name, payload) in payloads {
             switch payload {
@@ -80,15 +80,7 @@ struct InferenceRoutes {
 
         let names = try requestedOutputs(decoded, target)
         let outputs = try await target.infer(tensors)
-        if let shadow {
-            // Mirrored after the primary answered; its result is compared and dropped, and
-            // never delays or changes the client's response.
-            Task.detached {
-                let result: Result<[String: Tensor], any Error>
-                do { result = .success(try await shadow.infer(tensors)) } catch { result = .failure(error) }
-                shadow.shadowStats.record(primary: outputs, shadow: result)
-            }
-        }
+        if let shadow { mirror(to: shadow, primary: outputs) { [tensors] in try await shadow.infer(tensors) } }
         let binaryDefault = decoded.parameters?["binary_data_output"]?.boolValue ?? false
         var binary: Set<String> = []
         for name in names {
@@ -101,7 +93,7 @@ struct InferenceRoutes {
 
     /// A text model's request: one BYTES input of UTF-8 strings, answered with their embeddings.
     private func embed(_ request: InferenceRequest, _ payloads: [String: InferenceCodec.Payload],
-                       target: LoadedVersion) async throws -> Response {
+                       target: LoadedVersion, shadow: LoadedVersion?) async throws -> Response {
         guard payloads.count == 1, let (name, payload) = payloads.first, case .strings(let strings, let shape) = payload else {
             throw InferenceError.badRequest("\(target.label) is a text model: send one BYTES input '\(LoadedVersion.textInput)' of UTF-8 strings")
         }
@@ -120,10 +112,26 @@ struct InferenceRoutes {
             throw InferenceError.badRequest("\(target.label) has no output '\(output.name)'; its output is '\(LoadedVersion.embeddingOutput)'")
         }
         let embedding = try await target.embed(texts)
+        if let shadow {
+            mirror(to: shadow, primary: [LoadedVersion.embeddingOutput: embedding]) { [texts] in
+                [LoadedVersion.embeddingOutput: try await shadow.embed(texts)]
+            }
+        }
         let binary = request.outputs?.first?.wantsBinary ?? request.parameters?["binary_data_output"]?.boolValue ?? false
         return try InferenceResponse.response(model: target.model, version: target.version, id: request.id,
                                               outputs: [(LoadedVersion.embeddingOutput, embedding)],
                                               binary: binary ? [LoadedVersion.embeddingOutput] : [])
+    }
+
+    /// Runs a shadow's copy of the request after the primary answered; its result is compared
+    /// with the primary's and dropped, and never delays or changes the client's response.
+    private func mirror(to shadow: LoadedVersion, primary: [String: Tensor],
+                        _ run: @escaping @Sendable () async throws -> [String: Tensor]) {
+        Task.detached {
+            let result: Result<[String: Tensor], any Error>
+            do { result = .success(try await run()) } catch { result = .failure(error) }
+            shadow.shadowStats.record(primary: primary, shadow: result)
+        }
     }
 
     /// The outputs to return, in order: those asked for, or all in the model's order.

@@ -152,7 +152,7 @@ struct ReductionLayerNormTests {
         #expect(result["y"]!.floats.suffix(12).allSatisfy { $0 == 0 })
     }
 
-    @Test("a decomposed layer norm (ReduceMean, Sub, Pow, Add, Sqrt, Div, Mul) agrees with LayerNormalization")
+    @Test("a decomposed layer norm (ReduceMean, Sub, Pow, Add, Sqrt, Div, Mul) is fused, and agrees with LayerNormalization and with itself unfused")
     func decomposed() throws {
         let n = 16
         var graph = Graph()
@@ -177,8 +177,15 @@ struct ReductionLayerNormTests {
         ]
         graph.outputs = [ValueInfo(name: "manual", dtype: .fp32, shape: [-1, n]), ValueInfo(name: "fused", dtype: .fp32, shape: [-1, n])]
         let executor = try Executor(graph: graph)
-        let result = try executor.run(["x": floats([3, n], randomFloats(3 * n, seed: 5))])
+        // The written-out form is fused into one LayerNormalization by the graph passes...
+        #expect(executor.optimization.fusedLayerNorm == 1)
+        let x = floats([3, n], randomFloats(3 * n, seed: 5))
+        let result = try executor.run(["x": x])
         expectClose(result["manual"]!.floats, result["fused"]!.floats.map(Double.init), relative: 1e-5, absolute: 1e-5)
+        // ...and agrees with the same nodes run one by one.
+        let plain = try Executor(graph: graph, optimize: false)
+        #expect(plain.optimization.fusedLayerNorm == 0)
+        expectClose(result["manual"]!.floats, try plain.run(["x": x])["manual"]!.floats.map(Double.init), relative: 1e-5, absolute: 1e-5)
     }
 
     @Test("bad Scale shapes and X types name the node")

@@ -4,7 +4,7 @@
 ///
 /// In order: Constant nodes become initializers; nodes whose inputs are all constant are
 /// evaluated once (`ConstantFolding`); the exported form of exact GELU becomes one `Gelu`
-/// node; MatMul with a constant weight absorbs the bias Add and the activation after it
+/// node, and a written-out layer norm one `LayerNormalization`; MatMul with a constant weight absorbs the bias Add and the activation after it
 /// (`Tessera.Dense`); Softmax followed by "NaN → 0" becomes `Tessera.SafeSoftmax`; scaled
 /// dot-product attention (MatMul, mask, softmax, MatMul) becomes `Tessera.Attention`; finally
 /// nodes and initializers no output depends on are dropped.
@@ -21,6 +21,7 @@ public enum GraphOptimizer {
         public var fusedActivations = 0
         public var fusedSoftmax = 0
         public var fusedAttention = 0
+        public var fusedLayerNorm = 0
         public var removedNodes = 0
         public var removedInitializers = 0
 
@@ -30,6 +31,7 @@ public enum GraphOptimizer {
             let parts = [("constants folded", foldedConstants), ("GELU fused", fusedGelu),
                          ("MatMul+bias fused", fusedDense), ("activations fused", fusedActivations),
                          ("softmax fused", fusedSoftmax), ("attention blocks fused", fusedAttention),
+                         ("layer norms fused", fusedLayerNorm),
                          ("dead nodes removed", removedNodes),
                          ("unused initializers removed", removedInitializers)]
             let fired = parts.filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }
@@ -44,6 +46,7 @@ public enum GraphOptimizer {
         var report = Report()
         var graph = ConstantFolding.run(graph, report: &report)
         graph = GeluFusion.run(graph, report: &report)
+        graph = LayerNormFusion.run(graph, report: &report)
         graph = DenseFusion.run(graph, report: &report)
         graph = SafeSoftmaxFusion.run(graph, report: &report)
         graph = AttentionFusion.run(graph, report: &report)

@@ -408,7 +408,7 @@ typedef struct b_source {
  */
 static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k0, size_t k1, float alpha, const float *a,
                   size_t lda, int trans_a, const b_source *bs, float beta, float *c, size_t ldc,
-                  const float *bias, float *work_a) {
+                  const float *bias, float *work_a, const float *packed_a) {
     const size_t mr = ar->mr, nr = ar->nr;
     for (size_t pc = k0; pc < k1; pc += ar->kc) {
         size_t kcb = k1 - pc < ar->kc ? k1 - pc : ar->kc;
@@ -424,7 +424,13 @@ static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k0, size_t k1
         const float *bias_p = pc == 0 ? bias : NULL;
         for (size_t ic = 0; ic < m; ic += ar->mc) {
             size_t mcb = m - ic < ar->mc ? m - ic : ar->mc;
-            ar->pack_a(mr, mcb, kcb, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, trans_a, work_a);
+            /* packed_a (m <= mc, so one row block): every depth block packed once by the caller,
+             * block pc starting pc * (m rounded up to MR) floats in. */
+            if (packed_a) {
+                work_a = (float *)(uintptr_t)(packed_a + pc * ((m + mr - 1) / mr * mr));
+            } else {
+                ar->pack_a(mr, mcb, kcb, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, trans_a, work_a);
+            }
             for (size_t jc = 0; jc < n; jc += ar->nc) {
                 size_t ncb = n - jc < ar->nc ? n - jc : ar->nc;
                 const float *bblock = bdepth + (jc / nr) * kcb * nr;
@@ -471,7 +477,7 @@ static int drive_alloc(const sgemm_arch *ar, size_t m, size_t n, size_t k, float
     float *work = workspace_get(b_floats + a_block_floats(ar, m, k), &bytes);
     if (!work) return 0;
     bs->work_b = work;
-    drive(ar, m, n, 0, k, alpha, a, lda, trans_a, bs, beta, c, ldc, bias, work + b_floats);
+    drive(ar, m, n, 0, k, alpha, a, lda, trans_a, bs, beta, c, ldc, bias, work + b_floats, NULL);
     workspace_put(work, bytes);
     return 1;
 }
@@ -540,6 +546,8 @@ typedef struct par_gemm {
     /* Scratch per slot: a depth block of B (column ranges of a stored B), then an A block. */
     float *scratch;
     size_t slot_floats, slot_b_floats;
+    /* Column ranges: all of op(A), every depth block, packed once before the fork. */
+    const float *packed_a;
 } par_gemm;
 
 /* Packs one range of NR-wide column panels of op(B), for every depth block of [k0, k1). */
@@ -568,14 +576,14 @@ static void tile_task(void *ctx, size_t task, size_t slot) {
         if (lo >= hi) return;
         b_source bs = {g->packed, g->n_panels, 0, g->k0, g->b, g->ldb, g->trans_b, work};
         drive(g->ar, hi - lo, g->n, g->k0, g->k1, g->alpha, g->trans_a ? g->a + lo : g->a + lo * g->lda, g->lda,
-              g->trans_a, &bs, g->beta, g->c + lo * g->ldc, g->ldc, g->bias, work + g->slot_b_floats);
+              g->trans_a, &bs, g->beta, g->c + lo * g->ldc, g->ldc, g->bias, work + g->slot_b_floats, NULL);
     } else {
         split_range(&g->tiles, task, g->n, &lo, &hi);
         if (lo >= hi) return;
         b_source bs = {g->packed, g->n_panels, lo / g->ar->nr, g->k0,
                        g->trans_b ? g->b + lo * g->ldb : g->b + lo, g->ldb, g->trans_b, work};
         drive(g->ar, g->m, hi - lo, g->k0, g->k1, g->alpha, g->a, g->lda, g->trans_a, &bs, g->beta, g->c + lo,
-              g->ldc, g->bias ? g->bias + lo : NULL, work + g->slot_b_floats);
+              g->ldc, g->bias ? g->bias + lo : NULL, work + g->slot_b_floats, g->packed_a);
     }
 }
 
@@ -617,7 +625,11 @@ static int drive_parallel(const sgemm_arch *ar, size_t m, size_t n, size_t k, fl
      * once per range: a few percent, in a process that is already using every core. */
     const int share_b = !packed && g.by_rows && g.tiles.parts > width;
     g.slot_b_floats = packed || share_b ? 0 : b_block_floats(ar, g.by_rows ? n : split_max(&g.tiles), k);
-    g.slot_floats = g.slot_b_floats + a_block_floats(ar, g.by_rows ? split_max(&g.tiles) : m, k);
+    g.slot_floats = g.slot_b_floats + (g.by_rows ? a_block_floats(ar, split_max(&g.tiles), k) : 0);
+    /* Column ranges share one packing of A (m <= 2 * MR rows, all depths): packed per range,
+     * the same few rows were packed once per range, a tenth of a batch-1 run. */
+    const size_t a_rows = (m + ar->mr - 1) / ar->mr * ar->mr;
+    const size_t shared_a_floats = g.by_rows ? 0 : bytes_for(a_rows * k + 16) / sizeof(float);
     size_t chunk_k = k, chunk_floats = 0;
     if (share_b) {
         /* Depth blocks that fit in one cached buffer beside the slots (at least one). */
@@ -628,9 +640,17 @@ static int drive_parallel(const sgemm_arch *ar, size_t m, size_t n, size_t k, fl
         chunk_floats = bytes_for(chunk_k * n_panels * nr) / sizeof(float);
     }
     size_t bytes;
-    float *work = workspace_get(chunk_floats + width * g.slot_floats, &bytes);
+    float *work = workspace_get(chunk_floats + shared_a_floats + width * g.slot_floats, &bytes);
     if (!work) return 0;
-    g.scratch = work + chunk_floats;
+    g.scratch = work + chunk_floats + shared_a_floats;
+    if (shared_a_floats) {
+        float *pa = work + chunk_floats;
+        for (size_t pc = 0; pc < k; pc += ar->kc) {
+            size_t kcb = k - pc < ar->kc ? k - pc : ar->kc;
+            ar->pack_a(ar->mr, m, kcb, trans_a ? a + pc * lda : a + pc, lda, trans_a, pa + pc * a_rows);
+        }
+        g.packed_a = pa;
+    }
     if (packed) {
         g.packed = packed->data;
         g.n_panels = packed->n_panels;

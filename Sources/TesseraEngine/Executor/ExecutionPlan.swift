@@ -12,13 +12,14 @@ final class ExecutionPlan: Sendable {
     let arenaBytes: Int
     /// Bytes of fresh output storage each run allocates.
     let outputBytes: Int
-    /// Values the plan already computed (shape arithmetic): runs read them from here.
-    let precomputed: [Int: Tensor]
+    /// Per value id: the value when the plan already computed it (shape arithmetic); runs
+    /// read it from here. An array, not a dictionary: runs look every value up.
+    let precomputed: [Tensor?]
     /// Per step: whether all its outputs are precomputed, so runs skip it.
     let skips: [Bool]
 
     init(types: [ValueType], offsets: [Int], arenaBytes: Int, outputBytes: Int,
-         precomputed: [Int: Tensor] = [:], skips: [Bool] = []) {
+         precomputed: [Tensor?], skips: [Bool]) {
         self.types = types
         self.offsets = offsets
         self.arenaBytes = arenaBytes
@@ -57,7 +58,7 @@ extension Program {
             case .computed: break
             }
         }
-        var precomputed: [Int: Tensor] = [:]
+        var precomputed = [Tensor?](repeating: nil, count: names.count)
         var skips = [Bool](repeating: false, count: steps.count)
         for (position, step) in steps.enumerated() {
             let inputs = step.inputs.map { known[$0]! }

@@ -94,7 +94,8 @@ public final class Executor: Sendable {
 
         // Graph outputs are written straight into fresh storage; everything else computed
         // lives in the arena.
-        var fresh: [Int: TensorStorage] = [:]
+        // Per value id (an array: every value is looked up below).
+        var fresh = [TensorStorage?](repeating: nil, count: program.names.count)
         for id in program.outputIDs where fresh[id] == nil {
             fresh[id] = TensorStorage(zeroedByteCount: plan.types[id].byteCount)
         }
@@ -115,8 +116,8 @@ public final class Executor: Sendable {
             }
         }
         // Graph outputs the plan computed are copied into their fresh storage.
-        for (id, storage) in fresh {
-            guard let value = plan.precomputed[id], value.storage.byteCount > 0 else { continue }
+        for id in Set(program.outputIDs) {
+            guard let storage = fresh[id], let value = plan.precomputed[id], value.storage.byteCount > 0 else { continue }
             UnsafeMutableRawPointer(mutating: storage.baseAddress!).copyMemory(from: value.storage.baseAddress!, byteCount: value.storage.byteCount)
         }
 

@@ -32,16 +32,11 @@ struct StartupModel: Sendable, Equatable {
             throw StartupModelError("--model \(name)=\(path): no such file or folder")
         }
         let (file, detection) = try Self.detect(url, plugins: plugins, label: "\(name)=\(path)")
-        let digest = try store.artifacts.putArtifact(file).digest
-        let known = try store.registry.model(name) != nil
-        let newest = known ? try store.registry.versions(of: name).max { $0.number < $1.number } : nil
-        let number: Int
-        if let newest, newest.artifactDigest == digest {
-            number = newest.number
-        } else {
-            number = try store.register(ModelStore.Registration(
-                model: name, path: file, format: detection.format.name, signatureJSON: detection.signatureJSON,
-                notes: "registered by tesserad --model from \(path)"), actor: "tesserad").number
+        let (version, registered) = try store.register(ModelStore.Registration(
+            model: name, path: file, format: detection.format.name, signatureJSON: detection.signatureJSON,
+            notes: "registered by tesserad --model from \(path)"), actor: "tesserad", unlessNewestIsSame: true)
+        let number = version.number
+        if registered {
             logger.info("registered a model given with --model", metadata: ["model": "\(name):\(number)", "path": "\(file.path)"])
         }
         if try store.registry.deployment(of: name)?.primary != number {

@@ -126,19 +126,25 @@ public enum ConfigLoader {
         /// recording why not.
         mutating func serverNumber(_ item: TOMLEntry, range: ClosedRange<Double>, whole: Bool = false) -> Double? {
             let key = "server.\(item.key)"
+            guard let number = number(item, key: key) else { return nil }
+            guard range.contains(number), !whole || number == number.rounded() else {
+                let kind = whole ? "a whole number" : "a number"
+                let text = { (x: Double) in x == x.rounded() && abs(x) < 1e15 ? "\(Int(x))" : "\(x)" }
+                issue(item.node.position.line, key, "expected \(kind) from \(text(range.lowerBound)) to \(text(range.upperBound)), got \(text(number))")
+                return nil
+            }
+            return number
+        }
+
+        /// An integer or float entry as a finite Double, or nil after recording that it is not one.
+        mutating func number(_ item: TOMLEntry, key: String) -> Double? {
             let number: Double? = switch item.node.value {
             case .integer(let value): Double(value)
             case .float(let value): value
             default: nil
             }
-            guard let number else {
+            guard let number, number.isFinite else {
                 issue(item.node.position.line, key, "expected a number, got \(item.node.value.typeName)")
-                return nil
-            }
-            guard range.contains(number), !whole || number == number.rounded() else {
-                let kind = whole ? "a whole number" : "a number"
-                let text = { (x: Double) in x == x.rounded() && abs(x) < 1e15 ? "\(Int(x))" : "\(x)" }
-                issue(item.node.position.line, key, "expected \(kind) from \(text(range.lowerBound)) to \(text(range.upperBound)), got \(text(number))")
                 return nil
             }
             return number
@@ -149,19 +155,11 @@ public enum ConfigLoader {
             for item in table.entries {
                 let key = "serving.\(item.key)"
                 let line = item.node.position.line
-                let number: Double? = switch item.node.value {
-                case .integer(let value): Double(value)
-                case .float(let value): value
-                default: nil
-                }
                 guard keys.contains(item.key) else {
                     unknown(item.key, in: "serving", line: item.keyPosition.line, accepted: keys)
                     continue
                 }
-                guard let number, number.isFinite else {
-                    issue(line, key, "expected a number, got \(item.node.value.typeName)")
-                    continue
-                }
+                guard let number = number(item, key: key) else { continue }
                 func whole(_ range: ClosedRange<Int>) -> Int? {
                     guard number == number.rounded(), range.contains(Int(number)) else {
                         issue(line, key, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(number)")

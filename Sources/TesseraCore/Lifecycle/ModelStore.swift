@@ -59,16 +59,29 @@ public final class ModelStore: Sendable {
     /// before any bytes are copied, so a typo costs nothing.
     public func register(_ registration: Registration, actor: String,
                          progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws -> ModelVersion {
+        try register(registration, actor: actor, unlessNewestIsSame: false, progress: progress).version
+    }
+
+    /// Like `register`, but when `unlessNewestIsSame` and the model's newest version already has
+    /// the same contents, records nothing and returns that version (`registered` false). The
+    /// files are hashed once either way.
+    public func register(_ registration: Registration, actor: String, unlessNewestIsSame: Bool,
+                         progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws -> (version: ModelVersion, registered: Bool) {
         try RegistryNames.validateModelName(registration.model)
         for alias in registration.aliases { try RegistryNames.validateAlias(alias) }
         return try artifacts.lock.withShared {
             let artifact = try artifacts.putArtifact(registration.path, progress: progress)
-            return try registry.registerVersion(NewVersion(
+            if unlessNewestIsSame, try registry.model(registration.model) != nil,
+               let newest = try registry.versions(of: registration.model).max(by: { $0.number < $1.number }),
+               newest.artifactDigest == artifact.digest {
+                return (newest, false)
+            }
+            return (try registry.registerVersion(NewVersion(
                 model: registration.model, artifactDigest: artifact.digest, artifactKind: artifact.kind.rawValue,
                 format: registration.format, sizeBytes: artifact.size, signatureJSON: registration.signatureJSON,
                 sourcePath: registration.path.path, parent: registration.parent, producer: registration.producer,
                 parametersJSON: registration.parametersJSON, metricsJSON: registration.metricsJSON,
-                notes: registration.notes, tags: registration.tags, aliases: registration.aliases), actor: actor)
+                notes: registration.notes, tags: registration.tags, aliases: registration.aliases), actor: actor), true)
         }
     }
 

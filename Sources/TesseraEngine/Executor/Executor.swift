@@ -116,7 +116,8 @@ public final class Executor: Sendable {
             }
         }
         // Graph outputs the plan computed are copied into their fresh storage.
-        for id in Set(program.outputIDs) {
+        // An output listed twice is copied twice: harmless, and no set to build per run.
+        for id in program.outputIDs {
             guard let storage = fresh[id], let value = plan.precomputed[id], value.storage.byteCount > 0 else { continue }
             UnsafeMutableRawPointer(mutating: storage.baseAddress!).copyMemory(from: value.storage.baseAddress!, byteCount: value.storage.byteCount)
         }

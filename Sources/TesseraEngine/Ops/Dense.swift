@@ -52,7 +52,7 @@ struct DenseKernel: Kernel {
         if rows == 0 { return }
         let bias = bias.storage.baseAddress!.assumingMemoryBound(to: Float.self)
         guard tsk_sgemm_packed(TSK_VARIANT_AUTO, rows, inputs[0].floats, packed.k, packed.handle, 0, y, packed.n, bias) == 1 else {
-            throw EngineError(.invalidTensor, "the SGEMM kernel could not allocate its packing buffers")
+            throw sgemmFailed()
         }
         if let activation {
             _ = tsk_unary_f32(TSK_VARIANT_AUTO, activation.kernelOp, rows * packed.n, y, y)

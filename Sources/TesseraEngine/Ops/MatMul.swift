@@ -28,7 +28,7 @@ final class PackedMatrix: @unchecked Sendable {
     deinit { tsk_packed_b_free(handle) }
 }
 
-private func sgemmFailed() -> EngineError {
+func sgemmFailed() -> EngineError {
     EngineError(.invalidTensor, "the SGEMM kernel could not allocate its packing buffers")
 }
 

@@ -44,7 +44,7 @@ enum AttentionFusion {
             for side in 0..<2 {
                 guard let mulIndex = index.producer[operands[side]], index.isPrivate(operands[side]),
                       graph.nodes[mulIndex].opType == "Mul",
-                      let (source, factor) = GeluFusion.operands(graph.nodes[mulIndex], index) else { continue }
+                      let (source, factor) = index.scalarOperands(graph.nodes[mulIndex]) else { continue }
                 scale *= factor
                 operands[side] = source
                 pattern.insert(mulIndex)

@@ -37,7 +37,7 @@ enum GeluFusion {
         let x: String
         if scale.opType == "Div", scale.inputs.count == 2, near(index.scalar(scale.inputs[1]), 2.0.squareRoot()) {
             x = scale.inputs[0]
-        } else if scale.opType == "Mul", let (other, c) = operands(scale, index), near(c, 0.5.squareRoot()) {
+        } else if scale.opType == "Mul", let (other, c) = index.scalarOperands(scale), near(c, 0.5.squareRoot()) {
             x = other
         } else {
             return nil
@@ -45,7 +45,7 @@ enum GeluFusion {
         // erf(…) + 1
         guard let addIndex = index.soleReader(of: erf.outputs[0]) else { return nil }
         let add = nodes[addIndex]
-        guard add.opType == "Add", let (erfOut, one) = operands(add, index), erfOut == erf.outputs[0], near(one, 1) else { return nil }
+        guard add.opType == "Add", let (erfOut, one) = index.scalarOperands(add), erfOut == erf.outputs[0], near(one, 1) else { return nil }
         guard let mulIndex = index.soleReader(of: add.outputs[0]), nodes[mulIndex].opType == "Mul",
               nodes[mulIndex].inputs.count == 2 else { return nil }
         let mul = nodes[mulIndex]
@@ -58,7 +58,7 @@ enum GeluFusion {
             // (x * (erf + 1)) * 0.5
             guard let halfIndex = index.soleReader(of: mul.outputs[0]) else { return nil }
             let half = nodes[halfIndex]
-            guard half.opType == "Mul", let (product, c) = operands(half, index), product == mul.outputs[0], near(c, 0.5) else { return nil }
+            guard half.opType == "Mul", let (product, c) = index.scalarOperands(half), product == mul.outputs[0], near(c, 0.5) else { return nil }
             removed.insert(mulIndex)
             output = half.outputs[0]
             last = halfIndex
@@ -66,7 +66,7 @@ enum GeluFusion {
             // (x * 0.5) * (erf + 1)
             guard let halvedIndex = index.producer[partner], index.isPrivate(partner) else { return nil }
             let halved = nodes[halvedIndex]
-            guard halved.opType == "Mul", let (source, c) = operands(halved, index), source == x, near(c, 0.5) else { return nil }
+            guard halved.opType == "Mul", let (source, c) = index.scalarOperands(halved), source == x, near(c, 0.5) else { return nil }
             removed.insert(halvedIndex)
             output = mul.outputs[0]
             last = mulIndex
@@ -75,14 +75,6 @@ enum GeluFusion {
         let gelu = Node(opType: "Gelu", name: nodes[last].name, inputs: [x], outputs: [output],
                         attributes: [Attribute(name: "approximate", value: .string("none"))])
         return (removed, gelu, last)
-    }
-
-    /// For a binary node with one scalar-constant operand: the other operand and the constant.
-    static func operands(_ node: Node, _ index: GraphIndex) -> (String, Float)? {
-        guard node.inputs.count == 2 else { return nil }
-        if let c = index.scalar(node.inputs[1]) { return (node.inputs[0], c) }
-        if let c = index.scalar(node.inputs[0]) { return (node.inputs[1], c) }
-        return nil
     }
 
     private static func near(_ value: Float?, _ expected: Double) -> Bool {

@@ -42,6 +42,15 @@ struct GraphIndex {
               tensor.shape.count <= maxRank else { return nil }
         return tensor.storage.baseAddress?.load(as: Float.self)
     }
+
+    /// For a binary node with one rank-0 FP32 constant operand: the other operand and the
+    /// constant (x / √2, x * 0.5, …).
+    func scalarOperands(_ node: Node) -> (String, Float)? {
+        guard node.inputs.count == 2 else { return nil }
+        if let c = scalar(node.inputs[1]) { return (node.inputs[0], c) }
+        if let c = scalar(node.inputs[0]) { return (node.inputs[1], c) }
+        return nil
+    }
 }
 
 extension Graph {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import TesseraCore
 import TesseraTestSupport
@@ -672,18 +673,23 @@ struct RegistryTests {
             #expect(busy?.code == .busy)
             #expect(busy?.message.contains("locked by another writer") == true)
 
+            // The release comes from its own thread, not a task: a cooperative pool starved by other
+            // suites' blocking work must not delay it past the waiting writer's busy timeout.
             let clock = ContinuousClock()
             let started = clock.now
-            let waiting = Task.detached { () throws -> (Int, ContinuousClock.Instant) in
-                let version = try registry.registerVersion(new("bert", 3), actor: "carol")
-                return (version.number, ContinuousClock().now)
+            final class Stamp: Sendable { let instant = Mutex<ContinuousClock.Instant?>(nil) }
+            let released = Stamp()
+            let writer = input.fileHandleForWriting
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: 0.3)
+                released.instant.withLock { $0 = ContinuousClock().now }
+                try? writer.write(contentsOf: Data("go\n".utf8))
             }
-            try await Task.sleep(for: .milliseconds(300))
-            let released = clock.now
-            try input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
-            let (number, finished) = try await waiting.value
+            let number = try registry.registerVersion(new("bert", 3), actor: "carol").number
+            let finished = clock.now
             #expect(number == 2)
-            #expect(finished > released, "the registration finished only after the other process committed")
+            let releasedAt = try #require(released.instant.withLock { $0 })
+            #expect(finished > releasedAt, "the registration finished only after the other process committed")
             #expect(finished - started >= .milliseconds(300))
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)

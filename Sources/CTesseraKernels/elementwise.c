@@ -205,14 +205,18 @@ typedef struct unary_job {
     float *y;
 } unary_job;
 
-static void unary_range(const unary_job *job, size_t lo, size_t hi) {
+void tsk_unary_serial(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y) {
 #if defined(__x86_64__)
-    if (job->variant == TSK_VARIANT_AVX2) {
-        unary_avx2(job->op, hi - lo, job->x + lo, job->y + lo);
+    if (variant == TSK_VARIANT_AVX2) {
+        unary_avx2(op, n, x, y);
         return;
     }
 #endif
-    unary_generic(job->op, hi - lo, job->x + lo, job->y + lo);
+    unary_generic(op, n, x, y);
+}
+
+static void unary_range(const unary_job *job, size_t lo, size_t hi) {
+    tsk_unary_serial(job->variant, job->op, hi - lo, job->x + lo, job->y + lo);
 }
 
 static void unary_task(void *ctx, size_t task) {

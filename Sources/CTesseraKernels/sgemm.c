@@ -13,6 +13,7 @@
 #include "sgemm_internal.h"
 #include "workspace_internal.h"
 #include "thread_pool_internal.h"
+#include "vmath_internal.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -380,6 +381,22 @@ static void scale_rows(size_t m, size_t n, float beta, float *c, size_t ldc, con
 }
 
 /*
+ * An activation applied to C after its last depth pass, block by block while the block is
+ * still in cache, instead of in a second sweep over all of C. `variant` is the resolved vmath
+ * variant, so the bits are those of tsk_unary_f32 on the finished C.
+ */
+typedef struct epilogue {
+    tsk_variant variant;
+    tsk_unary_op op;
+} epilogue;
+
+/* Applies `act` (if any) to rows [0, m) x columns [0, n) of C. */
+static void apply_epilogue(const epilogue *act, size_t m, size_t n, float *c, size_t ldc) {
+    if (!act) return;
+    for (size_t i = 0; i < m; i++) tsk_unary_serial(act->variant, act->op, n, c + i * ldc, c + i * ldc);
+}
+
+/*
  * Where op(B) comes from: panels in the layout of a packed B (a tsk_packed_b, or depth blocks
  * of one packed by the parallel driver) or the stored matrix, packed one depth block (kc x n)
  * at a time into `work_b` (kc x ceil(n / nr) x nr floats).
@@ -398,7 +415,9 @@ typedef struct b_source {
 } b_source;
 
 /*
- * C[0, m) x [0, n) = alpha * op(A)[:, k0:k1] * op(B)[k0:k1, :] + (k0 == 0 ? beta * C + bias : C);
+ * C[0, m) x [0, n) = alpha * op(A)[:, k0:k1] * op(B)[k0:k1, :] + (k0 == 0 ? beta * C + bias : C),
+ * then `act` (NULL: none) on each block of C once its last pass [.., k1) has written it; callers
+ * pass `act` only when k1 is the full depth.
  * `work_a` holds mc x kc floats (+ slack) for a packed A block; k0 is a multiple of kc, and
  * k1 one or the full depth. Depth blocks are outermost, so each depth block of B is packed
  * once and each block of A once. Every element of C gets, depth block by depth block, the same
@@ -408,7 +427,7 @@ typedef struct b_source {
  */
 static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k0, size_t k1, float alpha, const float *a,
                   size_t lda, int trans_a, const b_source *bs, float beta, float *c, size_t ldc,
-                  const float *bias, float *work_a, const float *packed_a) {
+                  const float *bias, const epilogue *act, float *work_a, const float *packed_a) {
     const size_t mr = ar->mr, nr = ar->nr;
     for (size_t pc = k0; pc < k1; pc += ar->kc) {
         size_t kcb = k1 - pc < ar->kc ? k1 - pc : ar->kc;
@@ -422,6 +441,7 @@ static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k0, size_t k1
         /* The first pass applies beta and the bias; later passes accumulate. */
         float beta_p = pc == 0 ? beta : 1.0f;
         const float *bias_p = pc == 0 ? bias : NULL;
+        const epilogue *act_p = pc + kcb == k1 ? act : NULL;
         for (size_t ic = 0; ic < m; ic += ar->mc) {
             size_t mcb = m - ic < ar->mc ? m - ic : ar->mc;
             /* packed_a (m <= mc, so one row block): every depth block packed once by the caller,
@@ -444,6 +464,7 @@ static void drive(const sgemm_arch *ar, size_t m, size_t n, size_t k0, size_t k1
                                    bias_p ? bias_p + jc + jr : NULL);
                     }
                 }
+                apply_epilogue(act_p, mcb, ncb, c + ic * ldc + jc, ldc);
             }
         }
     }
@@ -465,10 +486,11 @@ static size_t a_block_floats(const sgemm_arch *ar, size_t m, size_t k) {
 /* Runs drive() with packing buffers from the workspace cache; 0 on allocation failure. */
 static int drive_alloc(const sgemm_arch *ar, size_t m, size_t n, size_t k, float alpha, const float *a,
                        size_t lda, int trans_a, b_source *bs, float beta, float *c, size_t ldc,
-                       const float *bias) {
+                       const float *bias, const epilogue *act) {
     if (m == 0 || n == 0) return 1;
     if (k == 0) {
         scale_rows(m, n, beta, c, ldc, bias);
+        apply_epilogue(act, m, n, c, ldc);
         return 1;
     }
     /* One buffer: a depth block of B first (64-byte aligned panels), then the A block. */
@@ -477,7 +499,7 @@ static int drive_alloc(const sgemm_arch *ar, size_t m, size_t n, size_t k, float
     float *work = workspace_get(b_floats + a_block_floats(ar, m, k), &bytes);
     if (!work) return 0;
     bs->work_b = work;
-    drive(ar, m, n, 0, k, alpha, a, lda, trans_a, bs, beta, c, ldc, bias, work + b_floats, NULL);
+    drive(ar, m, n, 0, k, alpha, a, lda, trans_a, bs, beta, c, ldc, bias, act, work + b_floats, NULL);
     workspace_put(work, bytes);
     return 1;
 }
@@ -541,6 +563,7 @@ typedef struct par_gemm {
     float *c;
     size_t ldc;
     const float *bias;
+    const epilogue *act; /* only while [k0, k1) ends at the full depth */
     int by_rows;
     split tiles, packs;
     /* Scratch per slot: a depth block of B (column ranges of a stored B), then an A block. */
@@ -576,14 +599,14 @@ static void tile_task(void *ctx, size_t task, size_t slot) {
         if (lo >= hi) return;
         b_source bs = {g->packed, g->n_panels, 0, g->k0, g->b, g->ldb, g->trans_b, work};
         drive(g->ar, hi - lo, g->n, g->k0, g->k1, g->alpha, g->trans_a ? g->a + lo : g->a + lo * g->lda, g->lda,
-              g->trans_a, &bs, g->beta, g->c + lo * g->ldc, g->ldc, g->bias, work + g->slot_b_floats, NULL);
+              g->trans_a, &bs, g->beta, g->c + lo * g->ldc, g->ldc, g->bias, g->act, work + g->slot_b_floats, NULL);
     } else {
         split_range(&g->tiles, task, g->n, &lo, &hi);
         if (lo >= hi) return;
         b_source bs = {g->packed, g->n_panels, lo / g->ar->nr, g->k0,
                        g->trans_b ? g->b + lo * g->ldb : g->b + lo, g->ldb, g->trans_b, work};
         drive(g->ar, g->m, hi - lo, g->k0, g->k1, g->alpha, g->a, g->lda, g->trans_a, &bs, g->beta, g->c + lo,
-              g->ldc, g->bias ? g->bias + lo : NULL, work + g->slot_b_floats, g->packed_a);
+              g->ldc, g->bias ? g->bias + lo : NULL, g->act, work + g->slot_b_floats, g->packed_a);
     }
 }
 
@@ -601,11 +624,12 @@ static void tile_task(void *ctx, size_t task, size_t slot) {
  */
 static int drive_parallel(const sgemm_arch *ar, size_t m, size_t n, size_t k, float alpha, const float *a,
                           size_t lda, int trans_a, const float *b, size_t ldb, int trans_b,
-                          const tsk_packed_b *packed, float beta, float *c, size_t ldc, const float *bias) {
+                          const tsk_packed_b *packed, float beta, float *c, size_t ldc, const float *bias,
+                          const epilogue *act) {
     const size_t threads = tsk_pool_threads();
     if (threads < 2 || (double)m * (double)n * (double)k < PARALLEL_MIN_MNK) return -1;
     const size_t nr = ar->nr, n_panels = (n + nr - 1) / nr;
-    par_gemm g = {ar, m, n, 0, k, alpha, beta, a, lda, trans_a, b, ldb, trans_b, NULL, 0, NULL, c, ldc, bias,
+    par_gemm g = {ar, m, n, 0, k, alpha, beta, a, lda, trans_a, b, ldb, trans_b, NULL, 0, NULL, c, ldc, bias, act,
                   m > 2 * ar->mr, {0, 0, 0}, {0, 0, 0}, NULL, 0, 0};
     g.tiles = g.by_rows ? (split){ROW_UNIT, (m + ROW_UNIT - 1) / ROW_UNIT, 0} : (split){nr, n_panels, 0};
     size_t parts = threads * TASKS_PER_THREAD;
@@ -662,6 +686,7 @@ static int drive_parallel(const sgemm_arch *ar, size_t m, size_t n, size_t k, fl
         for (size_t k0 = 0; k0 < k; k0 += chunk_k) {
             g.k0 = k0;
             g.k1 = k - k0 < chunk_k ? k : k0 + chunk_k;
+            g.act = g.k1 == k ? act : NULL;
             tsk_pool_run(g.packs.parts, width, pack_task, &g);
             tsk_pool_run(g.tiles.parts, width, tile_task, &g);
         }
@@ -680,11 +705,12 @@ int tsk_sgemm(tsk_variant variant, int trans_a, int trans_b, size_t m, size_t n,
     if (!ar) return 0;
     if (alpha == 0.0f) k = 0; /* C = beta * C without reading A or B */
     if (m && n && k) {
-        int done = drive_parallel(ar, m, n, k, alpha, a, lda, trans_a, b, ldb, trans_b, NULL, beta, c, ldc, NULL);
+        int done = drive_parallel(ar, m, n, k, alpha, a, lda, trans_a, b, ldb, trans_b, NULL, beta, c, ldc, NULL,
+                                  NULL);
         if (done >= 0) return done;
     }
     b_source bs = {NULL, 0, 0, 0, b, ldb, trans_b, NULL};
-    return drive_alloc(ar, m, n, k, alpha, a, lda, trans_a, &bs, beta, c, ldc, NULL);
+    return drive_alloc(ar, m, n, k, alpha, a, lda, trans_a, &bs, beta, c, ldc, NULL, NULL);
 }
 
 /* The blocking `packed` was built for, if `variant` (AUTO: that one) names it and can run here. */
@@ -693,22 +719,40 @@ static const sgemm_arch *packed_arch(tsk_variant variant, const tsk_packed_b *pa
     return ar == packed->arch ? ar : NULL;
 }
 
+/* The rows [m0, m1) of a packed multiply, on the calling thread. */
+static int packed_rows(const sgemm_arch *ar, size_t m0, size_t m1, const float *a, size_t lda, const tsk_packed_b *b,
+                       float beta, float *c, size_t ldc, const float *bias, const epilogue *act) {
+    if (m1 <= m0) return 1;
+    b_source bs = {b->data, b->n_panels, 0, 0, NULL, 0, 0, NULL};
+    return drive_alloc(ar, m1 - m0, b->n, b->k, 1.0f, a + m0 * lda, lda, 0, &bs, beta, c + m0 * ldc, ldc, bias, act);
+}
+
+/* A packed multiply over the pool when it is large enough, else on the calling thread. */
+static int packed_all(const sgemm_arch *ar, size_t m, const float *a, size_t lda, const tsk_packed_b *b,
+                      float beta, float *c, size_t ldc, const float *bias, const epilogue *act) {
+    if (m && b->n && b->k) {
+        int done = drive_parallel(ar, m, b->n, b->k, 1.0f, a, lda, 0, NULL, 0, 0, b, beta, c, ldc, bias, act);
+        if (done >= 0) return done;
+    }
+    return packed_rows(ar, 0, m, a, lda, b, beta, c, ldc, bias, act);
+}
+
 int tsk_sgemm_packed_rows(tsk_variant variant, size_t m0, size_t m1, const float *a, size_t lda,
                           const tsk_packed_b *b, float beta, float *c, size_t ldc, const float *bias) {
     const sgemm_arch *ar = packed_arch(variant, b);
-    if (!ar) return 0;
-    if (m1 <= m0) return 1;
-    b_source bs = {b->data, b->n_panels, 0, 0, NULL, 0, 0, NULL};
-    return drive_alloc(ar, m1 - m0, b->n, b->k, 1.0f, a + m0 * lda, lda, 0, &bs, beta, c + m0 * ldc, ldc, bias);
+    return ar ? packed_rows(ar, m0, m1, a, lda, b, beta, c, ldc, bias, NULL) : 0;
 }
 
 int tsk_sgemm_packed(tsk_variant variant, size_t m, const float *a, size_t lda, const tsk_packed_b *b,
                      float beta, float *c, size_t ldc, const float *bias) {
     const sgemm_arch *ar = packed_arch(variant, b);
-    if (!ar) return 0;
-    if (m && b->n && b->k) {
-        int done = drive_parallel(ar, m, b->n, b->k, 1.0f, a, lda, 0, NULL, 0, 0, b, beta, c, ldc, bias);
-        if (done >= 0) return done;
-    }
-    return tsk_sgemm_packed_rows(variant, 0, m, a, lda, b, beta, c, ldc, bias);
+    return ar ? packed_all(ar, m, a, lda, b, beta, c, ldc, bias, NULL) : 0;
+}
+
+int tsk_sgemm_packed_unary(tsk_variant variant, size_t m, const float *a, size_t lda, const tsk_packed_b *b,
+                           float beta, float *c, size_t ldc, const float *bias, tsk_unary_op op) {
+    const sgemm_arch *ar = packed_arch(variant, b);
+    if (!ar || (unsigned)op > TSK_UNARY_GELU_TANH) return 0;
+    const epilogue act = {tsk_vmath_resolve(TSK_VARIANT_AUTO), op};
+    return packed_all(ar, m, a, lda, b, beta, c, ldc, bias, &act);
 }

@@ -26,6 +26,13 @@ static inline tsk_variant tsk_vmath_resolve(tsk_variant variant) {
     }
 }
 
+/*
+ * tsk_unary_f32's element loop for a resolved variant (GENERIC or AVX2), on the calling
+ * thread; each element's result is independent of n and of where the element sits, so callers
+ * may apply it in pieces (the SGEMM epilogue does, block by block).
+ */
+void tsk_unary_serial(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y);
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 

@@ -115,6 +115,41 @@ struct SGEMMTests {
         }
     }
 
+    @Test("the activation epilogue gives the bits of the multiply followed by tsk_unary_f32, on 1 and 2 threads",
+          arguments: [(1, 1536, 384), (12, 1536, 384), (61, 70, 900), (300, 100, 50), (5, 7, 0)])
+    func activationEpilogue(m: Int, n: Int, k: Int) {
+        defer { tsk_pool_set_threads(0) }
+        let ops = [TSK_UNARY_RELU, TSK_UNARY_SIGMOID, TSK_UNARY_TANH, TSK_UNARY_ERF, TSK_UNARY_GELU_ERF, TSK_UNARY_GELU_TANH]
+        let problem = Problem(m: m, n: n, k: k, transA: false, transB: false, alpha: 1, beta: 0.5, pad: 3,
+                              seed: UInt64(m * 31 + n + k))
+        for (variant, name) in Self.supportedVariants() {
+            guard let plain = problem.packed(variant, withBias: true) else {
+                Issue.record("\(name): a supported variant refused the call")
+                continue
+            }
+            for op in ops {
+                var expected = plain
+                for i in 0..<m {
+                    expected.withUnsafeMutableBufferPointer { c in
+                        let row = c.baseAddress! + i * problem.ldc
+                        _ = tsk_unary_f32(TSK_VARIANT_AUTO, op, n, row, row)
+                    }
+                }
+                for threads in [1, 2] {
+                    tsk_pool_set_threads(threads)
+                    let fused = problem.packedUnary(variant, op)
+                    #expect(fused == expected, "\(name) \(problem) op \(op.rawValue) on \(threads) thread(s)")
+                }
+            }
+        }
+        guard let packed = tsk_pack_b(TSK_VARIANT_AUTO, 0, max(k, 1), n, problem.b, problem.ldb) else { return }
+        defer { tsk_packed_b_free(packed) }
+        var c = problem.c
+        #expect(tsk_sgemm_packed_unary(TSK_VARIANT_AUTO, m, problem.a, problem.lda, packed, 0, &c, problem.ldc, nil,
+                                       tsk_unary_op(rawValue: 99)) == 0, "an unknown activation is refused")
+        #expect(c == problem.c, "a refused call writes nothing")
+    }
+
     @Test("concurrent calls, sharing the packing-buffer cache, each get the single-threaded bits")
     func concurrentCalls() async {
         let problems = [(64, 100, 300), (128, 384, 384), (7, 9, 11)].map { m, n, k in
@@ -295,6 +330,16 @@ struct Problem: CustomStringConvertible {
     /// B prepacked, then tsk_sgemm_packed (alpha = 1, op(A) = A only); nil if refused.
     func packed(_ variant: tsk_variant, withBias: Bool) -> [Float]? {
         packedRows(variant, withBias: withBias, cuts: [0, m])
+    }
+
+    /// B prepacked, then tsk_sgemm_packed_unary with the bias and `op`; nil if refused.
+    func packedUnary(_ variant: tsk_variant, _ op: tsk_unary_op) -> [Float]? {
+        precondition(!transA, "the packed API takes A as stored")
+        guard let packed = tsk_pack_b(variant, transB ? 1 : 0, k, n, b, ldb) else { return nil }
+        defer { tsk_packed_b_free(packed) }
+        var out = c
+        let ok = tsk_sgemm_packed_unary(variant, m, a, lda, packed, beta, &out, ldc, bias, op) == 1
+        return ok ? out : nil
     }
 
     /// B prepacked, then one tsk_sgemm_packed_rows call per [cuts[i], cuts[i+1]).

@@ -297,6 +297,16 @@ typedef enum tsk_unary_op {
 int tsk_unary_f32(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y);
 
 /**
+ * tsk_sgemm_packed (SGEMM section above) followed by the activation `op` on every element
+ * of C, with the bits tsk_unary_f32(TSK_VARIANT_AUTO, op, ...) would give on the finished C. The activation is
+ * applied to each block of C as soon as its last depth pass has written it, while the block is
+ * still in cache, rather than in a second sweep. Returns 0 for an unknown op.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough.
+ */
+int tsk_sgemm_packed_unary(tsk_variant variant, size_t m, const float *a, size_t lda, const tsk_packed_b *b,
+                           float beta, float *c, size_t ldc, const float *bias, tsk_unary_op op);
+
+/**
  * Softmax (log_softmax == 0) or log-softmax (1) over the middle axis of x viewed as
  * [outer, n, inner]: for each (o, i), y[o, :, i] = softmax(x[o, :, i]), computed as
  * exp(x - max) / sum so that large magnitudes neither overflow nor underflow to NaN.

@@ -3,8 +3,8 @@ import CTesseraKernels
 /// `Tessera.Dense` (made by `DenseFusion`, not an ONNX op): Y = activation(A · W + bias)
 /// with W a constant [k, n] packed once, bias a constant [n] that the GEMM kernel adds as it
 /// writes each tile, and `activation` one of "none" (default), "relu", "sigmoid", "tanh",
-/// "gelu", "gelu_tanh", applied right after. A's leading dimensions are rows, as in MatMul;
-/// a 1-D A gives a 1-D Y. FP32 only.
+/// "gelu", "gelu_tanh", applied by the GEMM to each block of Y as it finishes (still in
+/// cache). A's leading dimensions are rows, as in MatMul; a 1-D A gives a 1-D Y. FP32 only.
 struct DenseKernel: Kernel {
     let packed: PackedMatrix
     let bias: Tensor
@@ -51,11 +51,12 @@ struct DenseKernel: Kernel {
         let y = outputs[0].floats
         if rows == 0 { return }
         let bias = bias.storage.baseAddress!.assumingMemoryBound(to: Float.self)
-        guard tsk_sgemm_packed(TSK_VARIANT_AUTO, rows, inputs[0].floats, packed.k, packed.handle, 0, y, packed.n, bias) == 1 else {
-            throw sgemmFailed()
+        let a = inputs[0].floats
+        let done = if let activation {
+            tsk_sgemm_packed_unary(TSK_VARIANT_AUTO, rows, a, packed.k, packed.handle, 0, y, packed.n, bias, activation.kernelOp)
+        } else {
+            tsk_sgemm_packed(TSK_VARIANT_AUTO, rows, a, packed.k, packed.handle, 0, y, packed.n, bias)
         }
-        if let activation {
-            _ = tsk_unary_f32(TSK_VARIANT_AUTO, activation.kernelOp, rows * packed.n, y, y)
-        }
+        guard done == 1 else { throw sgemmFailed() }
     }
 }

@@ -1,6 +1,7 @@
 /*
- * Internal to the executor kernels (elementwise.c, softmax.c): vectorized exp and erf for
- * AVX2+FMA and the runtime check that picks them. Not a public header.
+ * Internal to the executor kernels (elementwise.c, softmax.c, sgemm.c's epilogue): vectorized
+ * exp and erf for AVX2+FMA and for AVX-512F, and the runtime checks that pick them. Not a
+ * public header.
  */
 #ifndef TESSERA_VMATH_INTERNAL_H
 #define TESSERA_VMATH_INTERNAL_H
@@ -26,10 +27,33 @@ static inline tsk_variant tsk_vmath_resolve(tsk_variant variant) {
     }
 }
 
+static inline int tsk_vmath_avx512_available(void) {
+#if defined(__x86_64__)
+    uint32_t f = tsk_cpu_features();
+    return (f & TSK_CPU_AVX512F) && (f & TSK_CPU_AVX2) && (f & TSK_CPU_FMA);
+#else
+    return 0;
+#endif
+}
+
 /*
- * tsk_unary_f32's element loop for a resolved variant (GENERIC or AVX2), on the calling
+ * The variant tsk_unary_f32 runs for `variant`: GENERIC, AVX2 or AVX512, or AUTO when it
+ * cannot run here. Only the unary family has an AVX-512 path so far (it gives the AVX2 path's
+ * bits, twice as wide); the others resolve through tsk_vmath_resolve.
+ */
+static inline tsk_variant tsk_unary_resolve(tsk_variant variant) {
+    switch (variant) {
+    case TSK_VARIANT_AUTO: return tsk_vmath_avx512_available() ? TSK_VARIANT_AVX512 : tsk_vmath_resolve(variant);
+    case TSK_VARIANT_AVX512: return tsk_vmath_avx512_available() ? TSK_VARIANT_AVX512 : TSK_VARIANT_AUTO;
+    default: return tsk_vmath_resolve(variant);
+    }
+}
+
+/*
+ * tsk_unary_f32's element loop for a resolved variant (GENERIC, AVX2 or AVX512), on the calling
  * thread; each element's result is independent of n and of where the element sits, so callers
- * may apply it in pieces (the SGEMM epilogue does, block by block).
+ * may apply it in pieces (the SGEMM epilogue does, block by block), and AVX512 gives AVX2's
+ * bits.
  */
 void tsk_unary_serial(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y);
 
@@ -149,6 +173,108 @@ static inline __m256 tsk_gelu_erf256(__m256 x) {
     __m256 negative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
     __m256 factor = _mm256_blendv_ps(_mm256_add_ps(_mm256_set1_ps(1.0f), erf_a), erfc_a, negative);
     return _mm256_mul_ps(_mm256_mul_ps(half, x), factor);
+}
+/*
+ * The AVX-512F twins of the functions above: the same operations in the same order, lane by
+ * lane, so each gives exactly the bits of its AVX2 form (a NaN result is NaN in both, though
+ * which operand's NaN propagates, and so its sign, is up to the compiler's operand order). AVX-512F has no float and/or/andnot
+ * (those are AVX512DQ), so sign handling goes through the integer forms.
+ */
+#define TSK_AS_PS(x) _mm512_castsi512_ps(x)
+#define TSK_AS_SI(x) _mm512_castps_si512(x)
+
+__attribute__((target("avx512f")))
+static inline __m512 tsk_abs512(__m512 x) {
+    return TSK_AS_PS(_mm512_andnot_si512(TSK_AS_SI(_mm512_set1_ps(-0.0f)), TSK_AS_SI(x)));
+}
+
+/* x with the sign bit of `s` or-ed in. */
+__attribute__((target("avx512f")))
+static inline __m512 tsk_or_sign512(__m512 x, __m512 s) {
+    return TSK_AS_PS(_mm512_or_si512(TSK_AS_SI(x), _mm512_and_si512(TSK_AS_SI(_mm512_set1_ps(-0.0f)), TSK_AS_SI(s))));
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 tsk_exp512(__m512 x) {
+    const __m512 lo = _mm512_set1_ps(-87.33654f), hi = _mm512_set1_ps(88.37626f);
+    __mmask16 underflow = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+    __mmask16 overflow = _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ);
+    __m512 c = _mm512_min_ps(hi, _mm512_max_ps(lo, x));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), c);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i ni = _mm512_cvtps_epi32(n);
+    __m512i half = _mm512_srai_epi32(ni, 1);
+    __m512 s1 = TSK_AS_PS(_mm512_slli_epi32(_mm512_add_epi32(half, _mm512_set1_epi32(127)), 23));
+    __m512 s2 = TSK_AS_PS(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(ni, half), _mm512_set1_epi32(127)), 23));
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+    y = _mm512_maskz_mov_ps((__mmask16)~underflow, y);
+    return _mm512_mask_blend_ps(overflow, y, _mm512_set1_ps(__builtin_inff()));
+}
+
+__attribute__((target("avx512f")))
+static inline void tsk_erf_parts512(__m512 a, __m512 sq_hi, __m512 sq_lo, __m512 *erf_a, __m512 *erfc_a) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __mmask16 small = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.75f), _CMP_LT_OQ);
+    __m512 p = _mm512_set1_ps(-6.749511652e-4f);
+    p = _mm512_fmadd_ps(p, sq_hi, _mm512_set1_ps(5.114345395e-3f));
+    p = _mm512_fmadd_ps(p, sq_hi, _mm512_set1_ps(-2.683462453e-2f));
+    p = _mm512_fmadd_ps(p, sq_hi, _mm512_set1_ps(1.128337657e-1f));
+    p = _mm512_fmadd_ps(p, sq_hi, _mm512_set1_ps(-3.761261876e-1f));
+    p = _mm512_fmadd_ps(p, sq_hi, _mm512_set1_ps(1.128379165e+0f));
+    __m512 erf_small = _mm512_mul_ps(a, p);
+    if (small == 0xFFFF) {
+        *erf_a = erf_small;
+        *erfc_a = _mm512_sub_ps(one, erf_small);
+        return;
+    }
+    __m512 s = _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(_mm512_set1_ps(2.0f), a));
+    __m512 r = _mm512_set1_ps(-5.258469571e-2f);
+    r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(2.666358734e-1f));
+    r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(-4.690561650e-1f));
+    r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(2.714439839e-1f));
+    r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(-2.812094215e-2f));
+    r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(2.048071299e-1f));
+    r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(2.423751710e-1f));
+    r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(2.824856119e-1f));
+    r = _mm512_fmadd_ps(r, s, _mm512_set1_ps(2.820801175e-1f));
+    __m512 e = tsk_exp512(_mm512_sub_ps(_mm512_setzero_ps(), sq_hi));
+    e = _mm512_fnmadd_ps(e, sq_lo, e);
+    __m512 erfc_large = _mm512_mul_ps(e, _mm512_mul_ps(s, r));
+    *erf_a = _mm512_mask_blend_ps(small, _mm512_sub_ps(one, erfc_large), erf_small);
+    *erfc_a = _mm512_mask_blend_ps(small, erfc_large, _mm512_sub_ps(one, erf_small));
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 tsk_erf512(__m512 x) {
+    __m512 a = _mm512_min_ps(_mm512_set1_ps(12.0f), tsk_abs512(x));
+    __m512 hi = _mm512_mul_ps(a, a);
+    __m512 lo = _mm512_fmsub_ps(a, a, hi);
+    __m512 erf_a, erfc_a;
+    tsk_erf_parts512(a, hi, lo, &erf_a, &erfc_a);
+    return tsk_or_sign512(erf_a, x);
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 tsk_gelu_erf512(__m512 x) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    __m512 xa = _mm512_min_ps(_mm512_set1_ps(16.0f), tsk_abs512(x));
+    __m512 a = _mm512_mul_ps(xa, _mm512_set1_ps(0.70710678118654752f));
+    __m512 sq = _mm512_mul_ps(xa, xa);
+    __m512 hi = _mm512_mul_ps(sq, half), lo = _mm512_mul_ps(_mm512_fmsub_ps(xa, xa, sq), half);
+    __m512 erf_a, erfc_a;
+    tsk_erf_parts512(a, hi, lo, &erf_a, &erfc_a);
+    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    __m512 factor = _mm512_mask_blend_ps(negative, _mm512_add_ps(_mm512_set1_ps(1.0f), erf_a), erfc_a);
+    return _mm512_mul_ps(_mm512_mul_ps(half, x), factor);
 }
 #endif
 

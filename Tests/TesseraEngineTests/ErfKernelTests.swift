@@ -8,7 +8,9 @@ import TesseraEngine
 /// results too small to be normal floats, of the smallest normal's spacing).
 @Suite("CPU kernels: erf and GELU")
 struct ErfKernelTests {
-    static let variants: [(tsk_variant, String)] = [(TSK_VARIANT_GENERIC, "generic"), (TSK_VARIANT_AVX2, "avx2")]
+    static let variants: [(tsk_variant, String)] = [
+        (TSK_VARIANT_GENERIC, "generic"), (TSK_VARIANT_AVX2, "avx2"), (TSK_VARIANT_AVX512, "avx512"),
+    ]
 
     /// gelu(x) = x Phi(x), through erfc so the double reference does not cancel for x < 0.
     static func gelu(_ x: Double) -> Double { 0.5 * x * Foundation.erfc(-x / 2.0.squareRoot()) }
@@ -52,7 +54,12 @@ struct ErfKernelTests {
     }
 
     static func supported(_ name: String) -> Bool {
-        name == "generic" || (CPU.features.contains("avx2") && CPU.features.contains("fma"))
+        let avx2 = CPU.features.contains("avx2") && CPU.features.contains("fma")
+        switch name {
+        case "generic": return true
+        case "avx2": return avx2
+        default: return avx2 && CPU.features.contains("avx512f")
+        }
     }
 
     @Test("erf is within 3 ulp of the double reference, odd sizes included", arguments: [1, 7, 17, 1000])
@@ -123,6 +130,29 @@ struct ErfKernelTests {
             guard let y = Self.run(variant, TSK_UNARY_GELU_ERF, x, size: x.count) else { continue }
             #expect(y[0] == 0 && y[1] == 0 && y[2] == .infinity && y[3].isNaN && y[4].isNaN, "\(name): \(y)")
             #expect(y[5] == 100 && y[6] == 0, "\(name): \(y)")
+        }
+    }
+
+    @Test("the AVX-512 variant gives the AVX2 variant's bits for every unary op, tails included (NaN as NaN)",
+          arguments: [1, 7, 17, 31, 1000])
+    func avx512MatchesAVX2(size: Int) {
+        guard Self.supported("avx512") else {
+            #expect(Self.run(TSK_VARIANT_AVX512, TSK_UNARY_ERF, [1], size: 1) == nil, "avx512 ran on a CPU without it")
+            return
+        }
+        let values = Self.sweep + randomFloats(3000, seed: 12, in: -100...100)
+        for op in [TSK_UNARY_RELU, TSK_UNARY_SIGMOID, TSK_UNARY_TANH, TSK_UNARY_ERF, TSK_UNARY_GELU_ERF, TSK_UNARY_GELU_TANH] {
+            guard let wide = Self.run(TSK_VARIANT_AVX512, op, values, size: size),
+                  let narrow = Self.run(TSK_VARIANT_AVX2, op, values, size: size) else {
+                Issue.record("op \(op.rawValue): a supported variant refused the call")
+                continue
+            }
+            // NaN results only have to be NaN: which NaN operand an instruction propagates (and
+            // so the sign of a NaN) depends on the compiler's operand order.
+            let differing = zip(values, zip(wide, narrow)).first { _, pair in
+                pair.0.isNaN || pair.1.isNaN ? pair.0.isNaN != pair.1.isNaN : pair.0.bitPattern != pair.1.bitPattern
+            }
+            #expect(differing == nil, "op \(op.rawValue) size \(size): x = \(differing.map { "\($0.0)" } ?? ""), avx512 \(differing.map { "\($0.1.0)" } ?? ""), avx2 \(differing.map { "\($0.1.1)" } ?? "")")
         }
     }
 }

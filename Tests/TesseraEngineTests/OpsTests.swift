@@ -185,7 +185,7 @@ struct ElementwiseOpsTests {
             // gelu(-inf) is -inf * 0 = NaN, as evaluating x * Phi(x) directly gives.
             (TSK_UNARY_GELU_ERF, Self.geluErf), (TSK_UNARY_GELU_TANH, Self.geluTanh),
         ]
-        for variant in [TSK_VARIANT_GENERIC, TSK_VARIANT_AVX2] {
+        for variant in [TSK_VARIANT_GENERIC, TSK_VARIANT_AVX2, TSK_VARIANT_AVX512] {
             for (op, reference) in ops {
                 var y = [Float](repeating: 0, count: values.count)
                 guard tsk_unary_f32(variant, op, values.count, values, &y) == 1 else { continue }

@@ -261,8 +261,10 @@ __attribute__((target("avx"))) void tsk_sgemm_pack_a_avx(size_t mr, size_t rows,
         tsk_sgemm_pack_a_generic(mr, rows, kc, a, lda, trans, dst);
         return;
     }
-    size_t i0 = 0;
-    for (; i0 + mr <= rows; i0 += mr) {
+    /* A last, partial panel (batch-1 calls are nothing else) goes the same way, its missing
+     * rows loaded as zeros. */
+    for (size_t i0 = 0; i0 < rows; i0 += mr) {
+        const size_t h = rows - i0 < mr ? rows - i0 : mr;
         const float *src = a + i0 * lda;
         size_t p = 0;
         for (; p + 8 <= kc; p += 8) {
@@ -270,8 +272,8 @@ __attribute__((target("avx"))) void tsk_sgemm_pack_a_avx(size_t mr, size_t rows,
              * past 8 (or of a 6-row panel) spills into the next column's first slots, which the
              * next store overwrites; the caller leaves 16 floats of slack after the buffer. */
             __m256 lo[8], hi[8];
-            load_transpose8(src + p, lda, mr < 8 ? mr : 8, lo);
-            if (mr > 8) load_transpose8(src + 8 * lda + p, lda, mr - 8, hi);
+            load_transpose8(src + p, lda, h < 8 ? h : 8, lo);
+            if (mr > 8) load_transpose8(src + 8 * lda + p, lda, h > 8 ? h - 8 : 0, hi);
             for (size_t q = 0; q < 8; q++) {
                 _mm256_storeu_ps(dst + q * mr, lo[q]);
                 if (mr > 8) _mm256_storeu_ps(dst + q * mr + 8, hi[q]);
@@ -279,11 +281,10 @@ __attribute__((target("avx"))) void tsk_sgemm_pack_a_avx(size_t mr, size_t rows,
             dst += 8 * mr;
         }
         for (; p < kc; p++) {
-            for (size_t i = 0; i < mr; i++) dst[i] = src[i * lda + p];
+            for (size_t i = 0; i < mr; i++) dst[i] = i < h ? src[i * lda + p] : 0.0f;
             dst += mr;
         }
     }
-    if (i0 < rows) tsk_sgemm_pack_a_generic(mr, rows - i0, kc, a + i0 * lda, lda, 0, dst);
 }
 
 __attribute__((target("avx"))) void tsk_sgemm_pack_b_avx(size_t nr, size_t kc, size_t cols, const float *b,

@@ -150,6 +150,47 @@ struct ExecutorTests {
         #expect(try executor.run(["x": floats([1000], x)])["y"]!.floats == x.map { max(0, $0) })
     }
 
+    @Test("relabeling steps share their input's buffer and are skipped; graph inputs and outputs are still copied")
+    func relabelingAliases() throws {
+        // x -> Relu a -> Reshape b -> Unsqueeze c -> Squeeze d -> Flatten e; y = a + Reshape(e);
+        // z = Reshape(x) (a graph input: copied); w = Reshape(a) is a graph output (copied).
+        var graph = Graph()
+        graph.inputs = [ValueInfo(name: "x", dtype: .fp32, shape: [2, 6])]
+        graph.outputs = [ValueInfo(name: "y", dtype: .fp32, shape: [2, 6]), ValueInfo(name: "z", dtype: .fp32, shape: [12]),
+                         ValueInfo(name: "w", dtype: .fp32, shape: [3, 4])]
+        graph.initializers = [
+            Initializer(name: "s34", tensor: int64s([2], [3, 4])), Initializer(name: "s26", tensor: int64s([2], [2, 6])),
+            Initializer(name: "s12", tensor: int64s([1], [12])), Initializer(name: "axis0", tensor: int64s([1], [0])),
+        ]
+        graph.nodes = [
+            Node(opType: "Relu", name: "relu", inputs: ["x"], outputs: ["a"]),
+            Node(opType: "Reshape", name: "reshape", inputs: ["a", "s34"], outputs: ["b"]),
+            Node(opType: "Unsqueeze", name: "unsqueeze", inputs: ["b", "axis0"], outputs: ["c"]),
+            Node(opType: "Squeeze", name: "squeeze", inputs: ["c", "axis0"], outputs: ["d"]),
+            Node(opType: "Flatten", name: "flatten", inputs: ["d"], outputs: ["e"]),
+            Node(opType: "Reshape", name: "back", inputs: ["e", "s26"], outputs: ["f"]),
+            Node(opType: "Add", name: "add", inputs: ["a", "f"], outputs: ["y"]),
+            Node(opType: "Reshape", name: "input", inputs: ["x", "s12"], outputs: ["z"]),
+            Node(opType: "Reshape", name: "output", inputs: ["a", "s34"], outputs: ["w"]),
+        ]
+        let executor = try Executor(graph: graph, optimize: false)
+        let program = executor.program
+        let plan = try program.makePlan(inputShapes: [[2, 6]], memoryLimit: .max)
+        func offset(_ name: String) -> Int { plan.offsets[program.names.firstIndex(of: name)!] }
+        func skipped(_ node: String) -> Bool { plan.skips[program.steps.firstIndex { $0.name == node }!] }
+        #expect(["b", "c", "d", "e", "f"].allSatisfy { offset($0) == offset("a") }, "the relabeled values share a's buffer")
+        #expect(["reshape", "unsqueeze", "squeeze", "flatten", "back"].allSatisfy(skipped))
+        #expect(!skipped("input") && !skipped("output") && !skipped("relu") && !skipped("add"))
+        #expect(plan.arenaBytes == 64, "one 48-byte buffer, aligned, for a and everything relabeled from it")
+
+        let x = (0..<12).map { Float($0) - 5.5 }
+        let outputs = try executor.run(["x": floats([2, 6], x)])
+        #expect(outputs["y"]!.floats == x.map { 2 * max(0, $0) })
+        #expect(outputs["y"]!.shape == [2, 6])
+        #expect(outputs["z"]!.floats == x && outputs["z"]!.shape == [12])
+        #expect(outputs["w"]!.floats == x.map { max(0, $0) } && outputs["w"]!.shape == [3, 4])
+    }
+
     @Test("8 concurrent tasks on one executor get the serial results, bit for bit")
     func concurrency() async throws {
         let executor = try Executor(graph: mlp.graph())

@@ -15,7 +15,8 @@ final class ExecutionPlan: Sendable {
     /// Per value id: the value when the plan already computed it (shape arithmetic); runs
     /// read it from here. An array, not a dictionary: runs look every value up.
     let precomputed: [Tensor?]
-    /// Per step: whether all its outputs are precomputed, so runs skip it.
+    /// Per step: whether runs skip it, because all its outputs are precomputed or its one
+    /// output shares its input's memory (a relabeling step).
     let skips: [Bool]
 
     init(types: [ValueType], offsets: [Int], arenaBytes: Int, outputBytes: Int,
@@ -91,7 +92,7 @@ extension Program {
             throw EngineError(.invalidGraph, "graph output '\(info.name)' is declared \(info.dtype) but computes \(types[id].dtype)")
         }
 
-        let (offsets, arenaBytes) = assignOffsets(types)
+        let (offsets, arenaBytes) = assignOffsets(types, precomputed: precomputed, skips: &skips)
         let outputBytes = Set(outputIDs).reduce(0) { $0 + types[$1].byteCount }
         guard arenaBytes + outputBytes <= memoryLimit else {
             throw EngineError(.invalidTensor, "a run with input shapes \(inputShapes) needs \(arenaBytes + outputBytes) bytes, over the executor's memory limit of \(memoryLimit) bytes")
@@ -142,8 +143,11 @@ extension Program {
     /// Greedy buffer sharing in run order: each intermediate takes a slot whose previous
     /// occupant's last reader has already run (best fit; else the largest free slot, grown;
     /// else a new slot). A value's slot is released only after its last reader's step, so a
-    /// node's output never shares memory with its own inputs.
-    private func assignOffsets(_ types: [ValueType]) -> (offsets: [Int], total: Int) {
+    /// node's output never shares memory with its own inputs, with one exception: the output
+    /// of a step that only relabels its input (`Kernel.relabelsInput`) shares the input's slot
+    /// (kept until both are dead) and the step is marked skipped. Values are never written after
+    /// they are computed, so two names for the same bytes are safe.
+    private func assignOffsets(_ types: [ValueType], precomputed: [Tensor?], skips: inout [Bool]) -> (offsets: [Int], total: Int) {
         struct Slot {
             var size: Int
             var busyThrough: Int
@@ -151,6 +155,14 @@ extension Program {
         var slots: [Slot] = []
         var slotOf = [Int](repeating: -1, count: types.count)
         for (position, step) in steps.enumerated() {
+            if step.kernel.relabelsInput, !skips[position], step.outputs.count == 1, let input = step.inputs.first,
+               !isGraphOutput[step.outputs[0]], slotOf[input] >= 0, precomputed[input] == nil {
+                let output = step.outputs[0], slot = slotOf[input]
+                slotOf[output] = slot
+                slots[slot].busyThrough = max(slots[slot].busyThrough, lastUse[output])
+                skips[position] = true
+                continue
+            }
             for id in step.outputs where !isGraphOutput[id] {
                 // 64-byte alignment for the vector kernels (and separate cache lines).
                 let size = (types[id].byteCount + 63) & ~63

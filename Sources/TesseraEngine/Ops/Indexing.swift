@@ -110,8 +110,10 @@ struct UnsqueezeKernel: Kernel {
         return [ValueType(dtype: input.dtype, shape: shape)]
     }
 
+    var relabelsInput: Bool { true }
+
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError) {
-        outputs[0].data.copyMemory(from: inputs[0].data, byteCount: outputs[0].type.byteCount)
+        copyBytes(inputs[0], outputs[0])
     }
 }
 
@@ -156,8 +158,10 @@ struct SqueezeKernel: Kernel {
         return [ValueType(dtype: input.dtype, shape: shape)]
     }
 
+    var relabelsInput: Bool { true }
+
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError) {
-        outputs[0].data.copyMemory(from: inputs[0].data, byteCount: outputs[0].type.byteCount)
+        copyBytes(inputs[0], outputs[0])
     }
 }
 

@@ -53,6 +53,10 @@ protocol Kernel: Sendable {
     /// Inputs (by position) whose constant contents the kernel copied at construction and
     /// never reads at run time, such as a packed weight; the executor then need not keep them.
     var copiedInputs: Set<Int> { get }
+    /// Whether the single output is input 0's bytes unchanged under a new shape (Reshape,
+    /// Squeeze, …). The planner then gives it input 0's memory and skips the run, when input 0
+    /// is an intermediate; `run` still copies for the cases it cannot (graph inputs and outputs).
+    var relabelsInput: Bool { get }
     /// Computes the outputs; `inputs` and `outputs` have the types `outputTypes` agreed to.
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError)
 }
@@ -73,6 +77,8 @@ extension Kernel {
     var copiedInputs: Set<Int> { [] }
 
     var planTimeInputs: Set<Int> { [] }
+
+    var relabelsInput: Bool { false }
 }
 
 /// A kernel whose output never changes: the executor evaluates it once, at construction,

@@ -1,9 +1,9 @@
 import CTesseraKernels
 
-/// Copies an input's bytes unchanged: the body of every op that only relabels the shape.
-/// Copying (rather than aliasing the input's memory) keeps each value in its own buffer,
-/// which the memory planner relies on.
-private func copyBytes(_ input: KernelInput, _ output: KernelOutput) {
+/// Copies an input's bytes unchanged: the body of every op that only relabels the shape
+/// (`Kernel.relabelsInput`), run only where the planner could not give the output the input's
+/// memory instead.
+func copyBytes(_ input: KernelInput, _ output: KernelOutput) {
     output.data.copyMemory(from: input.data, byteCount: output.type.byteCount)
 }
 
@@ -14,6 +14,8 @@ struct IdentityKernel: Kernel {
     }
 
     func outputTypes(_ inputs: [ValueType]) throws(EngineError) -> [ValueType] { [inputs[0]] }
+
+    var relabelsInput: Bool { true }
 
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError) {
         copyBytes(inputs[0], outputs[0])
@@ -90,6 +92,8 @@ struct ReshapeKernel: Kernel {
         return [ValueType(dtype: input.dtype, shape: shape)]
     }
 
+    var relabelsInput: Bool { true }
+
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError) {
         copyBytes(inputs[0], outputs[0])
     }
@@ -110,6 +114,8 @@ struct FlattenKernel: Kernel {
         let axis = try Shapes.normalizedAxis(axis, rank: shape.count, allowEnd: true)
         return [ValueType(dtype: inputs[0].dtype, shape: [Shapes.product(shape[..<axis]), Shapes.product(shape[axis...])])]
     }
+
+    var relabelsInput: Bool { true }
 
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError) {
         copyBytes(inputs[0], outputs[0])

@@ -112,4 +112,33 @@ extension WorkerPoolTests {
             #expect(results.first == expected, "\(op) broadcast values")
         }
     }
+
+    @Test("Transpose split over the pool gives the same bits for every thread count, and the right layout")
+    func permuteThreads() throws {
+        // BERT's head split and merge (last axis kept: one copy per run), its key transpose
+        // (a strided gather), and an odd shape whose runs are single elements.
+        let x = randomFloats(32 * 24 * 12 * 32, seed: 31)
+        for (shape, perm) in [([32, 24, 12, 32], [0, 2, 1, 3]), ([32, 24, 12, 32], [0, 2, 3, 1]), ([7, 5, 3, 2], [3, 2, 1, 0])] {
+            let count = shape.reduce(1, *)
+            let input = Array(x.prefix(count))
+            var results: [[Float]] = []
+            Self.expectSameBits("permute \(shape) \(perm)") {
+                let y = (try? runOp("Transpose", [floats(shape, input)], attributes: [Attribute(name: "perm", value: .ints(perm.map { Int64($0) }))]))?.floats ?? []
+                results.append(y)
+                return Self.bits(y)
+            }
+            // out[i0, i1, i2, i3] = in[j] with j[perm[d]] = i[d].
+            let outShape = perm.map { shape[$0] }
+            var expected = [Float](repeating: 0, count: count)
+            for flat in 0..<count {
+                var rest = flat, source = [0, 0, 0, 0]
+                for d in (0..<4).reversed() {
+                    source[perm[d]] = rest % outShape[d]
+                    rest /= outShape[d]
+                }
+                expected[flat] = input[((source[0] * shape[1] + source[1]) * shape[2] + source[2]) * shape[3] + source[3]]
+            }
+            #expect(results.first == expected, "permute \(shape) \(perm) values")
+        }
+    }
 }

@@ -257,8 +257,8 @@ const char *tsk_igemm_variant_name(tsk_variant variant);
  * microseconds on one core: 2^16 for the cheap ops (binary, Relu, Where, IsNaN), 2^15 for the
  * other unary ops and layer normalization, 2^14 for softmax; softmax and layer normalization
  * split by whole rows. Each element, and each row's reduction, is computed the same way
- * whatever the split, so results are bit-identical for every thread count. Smaller calls,
- * and tsk_permute, run on the calling thread only.
+ * whatever the split, so results are bit-identical for every thread count. Smaller calls run
+ * on the calling thread only.
  */
 
 /** Binary float operations for tsk_binary_f32. */
@@ -321,7 +321,8 @@ int tsk_softmax_f32(tsk_variant variant, int log_softmax, size_t outer, size_t n
  * shape[perm[rank - 1]]] and dst[i0, ..., ir] = src[j] with j[perm[d]] = i[d].
  * elem_size is 1, 2, 4 or 8 bytes; rank <= 16. src and dst must not overlap.
  * Returns 0, having written nothing, if elem_size or rank is out of range; 1 on success.
- * [any-thread] Single-threaded.
+ * [any-thread] Runs on the calling thread, and on the worker pool too when large enough (by
+ * runs of the output's last axis, at least 256 KiB of output per task).
  */
 int tsk_permute(size_t elem_size, size_t rank, const size_t *shape, const size_t *perm, const void *src, void *dst);
 

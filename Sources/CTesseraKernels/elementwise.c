@@ -130,60 +130,15 @@ static void unary_generic(tsk_unary_op op, size_t n, const float *x, float *y) {
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma")))
-static __m256 sigmoid256(__m256 x) {
-    const __m256 one = _mm256_set1_ps(1.0f);
-    return _mm256_div_ps(one, _mm256_add_ps(one, tsk_exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
-}
-
-/* Cephes tanhf: an odd polynomial below 0.625, where 1 - 2 / (e^2x + 1) would cancel. */
-__attribute__((target("avx2,fma")))
-static __m256 tanh256(__m256 x) {
-    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
-    __m256 ax = _mm256_andnot_ps(sign, x);
-    __m256 z = _mm256_mul_ps(x, x);
-    __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
-    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954e-2f));
-    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
-    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
-    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
-    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
-    __m256 e = tsk_exp256(_mm256_add_ps(ax, ax));
-    __m256 large = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
-    large = _mm256_or_ps(large, _mm256_and_ps(sign, x));
-    return _mm256_blendv_ps(large, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
-}
-
-__attribute__((target("avx2,fma")))
-static __m256 gelu_tanh256(__m256 x) {
-    __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
-    __m256 u = _mm256_mul_ps(_mm256_set1_ps(kSqrtTwoOverPi), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));
-    __m256 e = tsk_exp256(_mm256_mul_ps(_mm256_set1_ps(-2.0f), u));
-    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-}
-
-__attribute__((target("avx2,fma")))
-static __m256 unary256(tsk_unary_op op, __m256 x) {
-    switch (op) {
-    case TSK_UNARY_RELU: return _mm256_max_ps(_mm256_setzero_ps(), x); /* NaN in x is returned */
-    case TSK_UNARY_SIGMOID: return sigmoid256(x);
-    case TSK_UNARY_TANH: return tanh256(x);
-    case TSK_UNARY_ERF: return tsk_erf256(x);
-    case TSK_UNARY_GELU_ERF: return tsk_gelu_erf256(x);
-    case TSK_UNARY_GELU_TANH: return gelu_tanh256(x);
-    }
-    return x;
-}
-
-__attribute__((target("avx2,fma")))
 static void unary_avx2(tsk_unary_op op, size_t n, const float *x, float *y) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, unary256(op, _mm256_loadu_ps(x + i)));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, tsk_unary_vec256(op, _mm256_loadu_ps(x + i)));
     if (i < n) {
         /* The tail goes through the same vector code, so a value's result never depends on
          * where in the tensor it sits. */
         float buffer[8] = {0};
         for (size_t j = 0; i + j < n; j++) buffer[j] = x[i + j];
-        _mm256_storeu_ps(buffer, unary256(op, _mm256_loadu_ps(buffer)));
+        _mm256_storeu_ps(buffer, tsk_unary_vec256(op, _mm256_loadu_ps(buffer)));
         for (size_t j = 0; i + j < n; j++) y[i + j] = buffer[j];
     }
 }
@@ -191,60 +146,15 @@ static void unary_avx2(tsk_unary_op op, size_t n, const float *x, float *y) {
 
 /* ---------------------------------------------------------------- unary, AVX-512F */
 
-/* The AVX2 functions above, 16 lanes wide, with the same operations in the same order. */
 #if defined(__x86_64__)
-__attribute__((target("avx512f")))
-static __m512 sigmoid512(__m512 x) {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    return _mm512_div_ps(one, _mm512_add_ps(one, tsk_exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
-}
-
-__attribute__((target("avx512f")))
-static __m512 tanh512(__m512 x) {
-    const __m512 one = _mm512_set1_ps(1.0f);
-    __m512 ax = tsk_abs512(x);
-    __m512 z = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954e-2f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531e-2f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036e-1f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
-    __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
-    __m512 e = tsk_exp512(_mm512_add_ps(ax, ax));
-    __m512 large = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, one)));
-    large = tsk_or_sign512(large, x);
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ), large, small);
-}
-
-__attribute__((target("avx512f")))
-static __m512 gelu_tanh512(__m512 x) {
-    __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
-    __m512 u = _mm512_mul_ps(_mm512_set1_ps(kSqrtTwoOverPi), _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
-    __m512 e = tsk_exp512(_mm512_mul_ps(_mm512_set1_ps(-2.0f), u));
-    return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-}
-
-__attribute__((target("avx512f")))
-static __m512 unary512(tsk_unary_op op, __m512 x) {
-    switch (op) {
-    case TSK_UNARY_RELU: return _mm512_max_ps(_mm512_setzero_ps(), x); /* NaN in x is returned */
-    case TSK_UNARY_SIGMOID: return sigmoid512(x);
-    case TSK_UNARY_TANH: return tanh512(x);
-    case TSK_UNARY_ERF: return tsk_erf512(x);
-    case TSK_UNARY_GELU_ERF: return tsk_gelu_erf512(x);
-    case TSK_UNARY_GELU_TANH: return gelu_tanh512(x);
-    }
-    return x;
-}
-
 __attribute__((target("avx512f")))
 static void unary_avx512(tsk_unary_op op, size_t n, const float *x, float *y) {
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, unary512(op, _mm512_loadu_ps(x + i)));
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, tsk_unary_vec512(op, _mm512_loadu_ps(x + i)));
     if (i < n) {
         /* Masked-off lanes load as 0 and are never stored. */
         __mmask16 tail = (__mmask16)((1u << (n - i)) - 1u);
-        _mm512_mask_storeu_ps(y + i, tail, unary512(op, _mm512_maskz_loadu_ps(tail, x + i)));
+        _mm512_mask_storeu_ps(y + i, tail, tsk_unary_vec512(op, _mm512_maskz_loadu_ps(tail, x + i)));
     }
 }
 #endif

@@ -203,7 +203,7 @@ static void unary_task(void *ctx, size_t task) {
 }
 
 int tsk_unary_f32(tsk_variant variant, tsk_unary_op op, size_t n, const float *x, float *y) {
-    tsk_variant resolved = tsk_unary_resolve(variant);
+    tsk_variant resolved = tsk_vmath_wide_resolve(variant);
     if (resolved == TSK_VARIANT_AUTO) return 0;
     if (n == 0) return 1;
     unary_job job = {resolved, op, n, 0, x, y};

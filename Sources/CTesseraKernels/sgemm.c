@@ -753,6 +753,6 @@ int tsk_sgemm_packed_unary(tsk_variant variant, size_t m, const float *a, size_t
                            float beta, float *c, size_t ldc, const float *bias, tsk_unary_op op) {
     const sgemm_arch *ar = packed_arch(variant, b);
     if (!ar || (unsigned)op > TSK_UNARY_GELU_TANH) return 0;
-    const epilogue act = {tsk_unary_resolve(TSK_VARIANT_AUTO), op};
+    const epilogue act = {tsk_vmath_wide_resolve(TSK_VARIANT_AUTO), op};
     return packed_all(ar, m, a, lda, b, beta, c, ldc, bias, &act);
 }

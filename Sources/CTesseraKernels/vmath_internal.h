@@ -38,11 +38,11 @@ static inline int tsk_vmath_avx512_available(void) {
 }
 
 /*
- * The variant tsk_unary_f32 runs for `variant`: GENERIC, AVX2 or AVX512, or AUTO when it
- * cannot run here. Only the unary family has an AVX-512 path so far (it gives the AVX2 path's
- * bits, twice as wide); the others resolve through tsk_vmath_resolve.
+ * The variant to run for `variant` in the families with an AVX-512 path (tsk_unary_f32, which
+ * gives the AVX2 path's bits twice as wide, and tsk_softmax_f32): GENERIC, AVX2 or AVX512, or
+ * AUTO when it cannot run here. The other families resolve through tsk_vmath_resolve.
  */
-static inline tsk_variant tsk_unary_resolve(tsk_variant variant) {
+static inline tsk_variant tsk_vmath_wide_resolve(tsk_variant variant) {
     switch (variant) {
     case TSK_VARIANT_AUTO: return tsk_vmath_avx512_available() ? TSK_VARIANT_AVX512 : tsk_vmath_resolve(variant);
     case TSK_VARIANT_AVX512: return tsk_vmath_avx512_available() ? TSK_VARIANT_AVX512 : TSK_VARIANT_AUTO;

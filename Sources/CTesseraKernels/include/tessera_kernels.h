@@ -247,8 +247,8 @@ const char *tsk_igemm_variant_name(tsk_variant variant);
  *
  * Owned by the graph executor (elementwise.c, softmax.c, permute.c). Float loops for the ops
  * the executor runs element by element. `variant` is AUTO (the best this CPU runs), GENERIC
- * or AVX2, and for tsk_unary_f32 also AVX512 (AVX-512F: the AVX2 variant's results bit for bit,
- * NaN payloads aside, 16 lanes at a time); a variant the family lacks or the CPU cannot run returns 0 having written nothing,
+ * or AVX2, and for tsk_unary_f32 and tsk_softmax_f32 also AVX512 (AVX-512F, 16 lanes at a
+ * time; for tsk_unary_f32 the AVX2 variant's results bit for bit, NaN payloads aside); a variant the family lacks or the CPU cannot run returns 0 having written nothing,
  * success returns 1. No allocation. Counts are in elements, not bytes.
  *
  * Threads: tsk_binary_f32, tsk_unary_f32 and tsk_softmax_f32 (and tsk_layernorm_f32,

@@ -8,9 +8,14 @@
 #ifndef TESSERA_FUZZ_MMAP_H
 #define TESSERA_FUZZ_MMAP_H
 
-/* Included before the plugin's own first line, which defines this too (the same value). */
+/* Included before the plugin's own first lines, which define these too (the same values):
+   the feature macros must be set before the first system header, and _DEFAULT_SOURCE is what
+   declares madvise. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#endif
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE
 #endif
 
 #include <stddef.h>

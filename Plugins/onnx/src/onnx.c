@@ -23,7 +23,9 @@
  * -fvisibility=hidden.
  */
 #define _POSIX_C_SOURCE 200809L
+#ifndef _DEFAULT_SOURCE /* fuzz/fuzz_mmap.h, force-included first, defines it too */
 #define _DEFAULT_SOURCE /* madvise */
+#endif
 
 #include <tessera/tessera.h>
 

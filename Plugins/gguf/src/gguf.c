@@ -62,7 +62,7 @@ static tsr_status *gguf_create(const tsr_host_api *api, tsr_host *host, void **i
 static tsr_status *gguf_activate(void *instance)
 {
     gguf_plugin *self = instance;
-    if (!host_is_little_endian()) {
+    if (!tsp_host_is_little_endian()) {
         return self->api->status_create(TSR_ERR_UNSUPPORTED,
                                         PLUGIN_NAME ": this plugin reads little-endian GGUF files and does not byte-swap; "
                                         "it cannot run on a big-endian machine");
@@ -117,8 +117,8 @@ static tsr_status *gguf_probe(void *instance, const char *path, float *confidenc
         do {
             got = pread(fd, start, sizeof start, 0);
         } while (got < 0 && errno == EINTR);
-        if (got == (ssize_t)sizeof start && read_le32(start) == GGUF_MAGIC) {
-            uint32_t version = read_le32(start + 4);
+        if (got == (ssize_t)sizeof start && tsp_read_le32(start) == GGUF_MAGIC) {
+            uint32_t version = tsp_read_le32(start + 4);
             /* A big-endian file is recognized too, so that load() can say why it refuses it. */
             if (plausible_version(version) || plausible_version(swap32(version))) score = 0.95f;
         }
@@ -185,13 +185,13 @@ static tsr_status *map_file(const tsr_host_api *api, const char *path, mapping *
 /** Checks magic and version; reads the two counts. */
 static int read_fixed_header(gguf_cursor *c, uint32_t *version, uint64_t *tensor_count, uint64_t *kv_count)
 {
-    uint32_t magic = read_le32(c->base);
+    uint32_t magic = tsp_read_le32(c->base);
     if (magic != GGUF_MAGIC) {
         return cursor_fail(c, TSR_ERR_CORRUPT_DATA, "the file does not start with the GGUF magic \"GGUF\" (its first bytes "
                            "are %02x %02x %02x %02x); it is not a GGUF file",
                            c->base[0], c->base[1], c->base[2], c->base[3]);
     }
-    *version = read_le32(c->base + 4);
+    *version = tsp_read_le32(c->base + 4);
     if ((*version & 0xFFFFu) == 0 && *version != 0) {
         return cursor_fail(c, TSR_ERR_UNSUPPORTED, "the file is a big-endian GGUF (version %" PRIu32 " stored big-endian); "
                            "this plugin reads little-endian files only (convert it with gguf-py's gguf_convert_endian.py)",
@@ -205,8 +205,8 @@ static int read_fixed_header(gguf_cursor *c, uint32_t *version, uint64_t *tensor
         return cursor_fail(c, TSR_ERR_UNSUPPORTED, "the file is GGUF version %" PRIu32 "; this plugin reads versions %d and %d",
                            *version, TESSERA_GGUF_MIN_VERSION, TESSERA_GGUF_MAX_VERSION);
     }
-    *tensor_count = read_le64(c->base + 8);
-    *kv_count = read_le64(c->base + 16);
+    *tensor_count = tsp_read_le64(c->base + 8);
+    *kv_count = tsp_read_le64(c->base + 16);
     c->pos = GGUF_HEADER_BYTES;
     return 1;
 }
@@ -280,6 +280,12 @@ static void warn_skipped(gguf_plugin *self, const char *path, const gguf_tensor 
     free(text.data);
 }
 
+/** 1 when a metadata string (inside the mapping) is UTF-8 without NUL bytes, so it can be shown. */
+static int shows_as_text(const gguf_string *s)
+{
+    return tsp_utf8_invalid_offset(s->data, (size_t)s->length, TSP_UTF8_REJECT_NUL) == s->length;
+}
+
 /** The one-line summary of a successful load. */
 static void log_summary(gguf_plugin *self, const char *path, uint32_t version, const gguf_metadata *meta, uint64_t tensor_count,
                         const handover_stats *stats)
@@ -288,11 +294,11 @@ static void log_summary(gguf_plugin *self, const char *path, uint32_t version, c
     snprintf(architecture, sizeof architecture, "(none)");
     snprintf(name, sizeof name, "(none)");
     /* Metadata strings are not checked to be UTF-8; show them only when they are, cut short. */
-    if (meta->architecture.length > 0 && utf8_bad_offset(meta->architecture.data, meta->architecture.length) == meta->architecture.length) {
+    if (meta->architecture.length > 0 && shows_as_text(&meta->architecture)) {
         snprintf(architecture, sizeof architecture, "'%.*s'", shown_length(meta->architecture.data, meta->architecture.length, 64),
                  (const char *)meta->architecture.data);
     }
-    if (meta->name.length > 0 && utf8_bad_offset(meta->name.data, meta->name.length) == meta->name.length) {
+    if (meta->name.length > 0 && shows_as_text(&meta->name)) {
         snprintf(name, sizeof name, "'%.*s'", shown_length(meta->name.data, meta->name.length, 64), (const char *)meta->name.data);
     }
     char message[1024];

@@ -19,7 +19,7 @@ static void dequantize_q8_0(const unsigned char *in, uint64_t blocks, float *out
 {
     for (uint64_t b = 0; b < blocks; b++) {
         const unsigned char *block = in + b * 34;
-        float scale = half_to_float(read_le16(block));
+        float scale = tsp_half_to_float(tsp_read_le16(block));
         for (int j = 0; j < Q8_0_BLOCK; j++) {
             out[b * Q8_0_BLOCK + (uint64_t)j] = scale * (float)(int8_t)block[2 + j];
         }

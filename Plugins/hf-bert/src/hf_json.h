@@ -327,7 +327,7 @@ static int json_parse(const unsigned char *text, size_t length, json_value *out,
 {
     memset(out, 0, sizeof *out);
     json_parser p = {text, length, 0, 0, {NULL, 0, 0}};
-    size_t invalid = tsp_utf8_invalid_offset(text, length);
+    size_t invalid = tsp_utf8_invalid_offset(text, length, TSP_UTF8_ALLOW_NUL);
     if (invalid < length) {
         p.pos = invalid;
         json_fail(&p, "the text is not valid UTF-8");

@@ -163,38 +163,6 @@ static tsr_status *resolve_weights(const tsr_host_api *api, const char *path, co
 /* Handing tensors to the host                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
-/** IEEE binary16 bits to float, subnormals, infinities and NaN included. */
-static float half_to_float(uint16_t half)
-{
-    uint32_t sign = (uint32_t)(half & 0x8000u) << 16, exponent = (half >> 10) & 0x1Fu, mantissa = half & 0x3FFu, bits;
-    if (exponent == 0 && mantissa == 0) {
-        bits = sign;
-    } else if (exponent == 0) {
-        exponent = 127 - 15 + 1;
-        while ((mantissa & 0x400u) == 0) {
-            mantissa <<= 1;
-            exponent--;
-        }
-        bits = sign | (exponent << 23) | ((mantissa & 0x3FFu) << 13);
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return value;
-}
-
-/** bfloat16 bits to float: the top half of a float's bits. */
-static float bfloat_to_float(uint16_t bfloat)
-{
-    uint32_t bits = (uint32_t)bfloat << 16;
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return value;
-}
-
 /** tsr_release callback for the widened copies. [any-thread] */
 static void free_buffer(void *buffer)
 {
@@ -237,9 +205,8 @@ static tsr_status *add_weight(const tsr_host_api *api, tsr_graph *graph, const w
         }
         int half = t->dtype->dtype == TSR_DTYPE_FP16;
         for (uint64_t i = 0; i < elements; i++) {
-            uint16_t bits;
-            memcpy(&bits, bytes + 2 * i, sizeof bits); /* little-endian, checked in activate() */
-            wide[i] = half ? half_to_float(bits) : bfloat_to_float(bits);
+            uint16_t bits = tsp_read_le16(bytes + 2 * i);
+            wide[i] = half ? tsp_half_to_float(bits) : tsp_bfloat16_to_float(bits);
         }
         view.data = wide;
         release.release = free_buffer;

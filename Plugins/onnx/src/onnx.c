@@ -65,7 +65,7 @@ static tsr_status *onnx_create(const tsr_host_api *api, tsr_host *host, void **i
 static tsr_status *onnx_activate(void *instance)
 {
     onnx_plugin *self = instance;
-    if (!host_is_little_endian()) {
+    if (!tsp_host_is_little_endian()) {
         return self->api->status_create(TSR_ERR_UNSUPPORTED,
                                         PLUGIN_NAME ": ONNX tensor data is little-endian and this plugin does not byte-swap; "
                                         "it cannot run on a big-endian machine");

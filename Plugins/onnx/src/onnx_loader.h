@@ -133,20 +133,6 @@ static int host_failed(loader *l, tsr_status *status, const char *what, const ch
 /* Shapes                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Writes "[2, 3]" (the first TSR_MAX_RANK dims). */
-static void format_dims(char *buffer, size_t size, const int64_t *dims, uint64_t rank)
-{
-    size_t at = 0;
-    int written = snprintf(buffer, size, "[");
-    at = written > 0 ? (size_t)written : 0;
-    for (uint64_t i = 0; i < rank && i < TSR_MAX_RANK && at < size; i++) {
-        written = snprintf(buffer + at, size - at, i ? ", %" PRId64 : "%" PRId64, dims[i]);
-        if (written < 0) return;
-        at += (size_t)written;
-    }
-    if (at < size) snprintf(buffer + at, size - at, "]");
-}
-
 /** Checks a rank: above MAX_PLAUSIBLE_RANK is corrupt, above TSR_MAX_RANK unsupported. */
 static int check_rank(loader *l, uint64_t rank, const unsigned char *at, const char *label)
 {
@@ -356,7 +342,7 @@ static int typed_data(loader *l, const onnx_tensor *t, const onnx_dtype *type, c
     uint64_t found = t->typed_count[type->field];
     if (found != count) {
         char shape[TSR_MAX_RANK * 24 + 8];
-        format_dims(shape, sizeof shape, t->dims, t->rank);
+        tsp_format_shape(shape, sizeof shape, t->dims, (uint32_t)t->rank); /* rank checked: at most TSR_MAX_RANK */
         if (found == 0) {
             return decoder_fail(&l->d, TSR_ERR_CORRUPT_DATA, "%s (shape %s) has no data: neither raw_data nor %s holds its %" PRIu64
                                 " elements", label, shape, expected, count);
@@ -438,7 +424,7 @@ static int tensor_data_make(loader *l, onnx_tensor *t, const char *label, tensor
     }
     uint64_t count = 1;
     char shape[TSR_MAX_RANK * 24 + 8];
-    format_dims(shape, sizeof shape, t->dims, t->rank);
+    tsp_format_shape(shape, sizeof shape, t->dims, (uint32_t)t->rank); /* rank checked: at most TSR_MAX_RANK */
     for (uint64_t i = 0; i < t->rank; i++) {
         int64_t dim = t->dims[i];
         if (dim < 0) return decoder_bad(&l->d, t->start, "%s has a negative dimension in shape %s", label, shape);
@@ -636,12 +622,12 @@ static int scalar_from_tensor(loader *l, const node_context *node, const onnx_at
     unsigned char raw[8] = {0};
     memcpy(raw, td.view.data, item); /* data may be unaligned: read bytes */
     tensor_data_drop(&td);
-    uint64_t bits = read_le64(raw);
+    uint64_t bits = tsp_read_le64(raw);
     *is_float = 0;
     switch (dtype) {
     case TSR_DTYPE_FP32: *is_float = 1; *f = float_from_bits((uint32_t)bits); break;
-    case TSR_DTYPE_FP16: *is_float = 1; *f = half_to_float((uint16_t)bits); break;
-    case TSR_DTYPE_BF16: *is_float = 1; *f = float_from_bits((uint32_t)bits << 16); break;
+    case TSR_DTYPE_FP16: *is_float = 1; *f = tsp_half_to_float((uint16_t)bits); break;
+    case TSR_DTYPE_BF16: *is_float = 1; *f = tsp_bfloat16_to_float((uint16_t)bits); break;
     case TSR_DTYPE_FP64: *is_float = 1; *f = double_from_bits(bits); break;
     case TSR_DTYPE_INT8: *i = (int8_t)(uint8_t)bits; break;
     case TSR_DTYPE_INT16: *i = (int16_t)(uint16_t)bits; break;
@@ -721,11 +707,10 @@ static int attribute_make(loader *l, node_context *node, onnx_attribute *a, tsr_
         out->i = a->i;
         return 1;
     case ATYPE_STRING: {
-        size_t bad = utf8_bad_offset(a->s.data, a->s.size);
+        size_t bad = tsp_utf8_invalid_offset(a->s.data, a->s.size, TSP_UTF8_REJECT_NUL);
         if (bad != a->s.size) {
-            return decoder_bad(&l->d, a->s.data + bad,
-                               "string attribute '%s' of node '%s' is not valid UTF-8 or contains a NUL byte", out->name,
-                               node->name);
+            return decoder_bad(&l->d, a->s.data + bad, "string attribute '%s' of node '%s' %s", out->name, node->name,
+                               tsp_utf8_problem(a->s.data, bad));
         }
         out->kind = TSR_ATTR_STRING;
         out->s = scratch_string(l, a->s);

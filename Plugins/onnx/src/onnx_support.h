@@ -1,7 +1,7 @@
 /*
- * onnx_support.h — element types, UTF-8 checks, little-endian reads, half floats and the
- * reference-counted file mapping. (The error and settings helpers are the shared tsp_* ones
- * from Plugins/support.)
+ * onnx_support.h — element types, float bits and the reference-counted file mapping. (Errors,
+ * settings, byte order, half floats and UTF-8 checks are the shared tsp_* helpers of
+ * Plugins/support.)
  *
  * Private to onnx.c, which includes it exactly once. It holds static definitions on purpose:
  * the plugin is one translation unit, so every function is static and the library exports
@@ -104,29 +104,9 @@ static const onnx_dtype *onnx_dtype_by_tsr(tsr_dtype dtype)
     return NULL;
 }
 
-static int host_is_little_endian(void)
-{
-    const uint16_t probe = 1;
-    unsigned char first;
-    memcpy(&first, &probe, 1);
-    return first == 1;
-}
-
 /* ------------------------------------------------------------------------------------------ */
-/* Little-endian reads and half floats                                                        */
+/* Float bits                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
-
-static uint32_t read_le32(const unsigned char *bytes)
-{
-    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
-}
-
-static uint64_t read_le64(const unsigned char *bytes)
-{
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; i--) value = (value << 8) | bytes[i];
-    return value;
-}
 
 static float float_from_bits(uint32_t bits)
 {
@@ -147,66 +127,6 @@ static uint32_t bits_from_float(float value)
     uint32_t bits;
     memcpy(&bits, &value, sizeof bits);
     return bits;
-}
-
-/** IEEE 754 binary16 to binary32, exactly (every half is a float). */
-static float half_to_float(uint16_t half)
-{
-    uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
-    uint32_t exponent = (half >> 10) & 0x1Fu;
-    uint32_t mantissa = half & 0x3FFu;
-    uint32_t bits;
-    if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | (mantissa << 13); /* infinity or NaN */
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        bits = sign; /* signed zero */
-    } else {
-        /* subnormal half: normalize it */
-        exponent = 113;
-        while ((mantissa & 0x400u) == 0) {
-            mantissa <<= 1;
-            exponent--;
-        }
-        bits = sign | (exponent << 23) | ((mantissa & 0x3FFu) << 13);
-    }
-    return float_from_bits(bits);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* UTF-8                                                                                      */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Length of the valid UTF-8 sequence at s (bounded by end), or 0 when invalid. NUL is invalid here. */
-static size_t utf8_step(const unsigned char *s, const unsigned char *end)
-{
-    size_t left = (size_t)(end - s);
-    unsigned char c = s[0];
-    if (c == 0) return 0;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned char low = c == 0xE0 ? 0xA0 : 0x80, high = c == 0xED ? 0x9F : 0xBF;
-        return left >= 3 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned char low = c == 0xF0 ? 0x90 : 0x80, high = c == 0xF4 ? 0x8F : 0xBF;
-        return left >= 4 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
-/** Offset of the first byte that is not valid UTF-8 (or is NUL), or `length` when all is fine. */
-static size_t utf8_bad_offset(const unsigned char *text, size_t length)
-{
-    const unsigned char *at = text, *end = text + length;
-    while (at < end) {
-        size_t step = utf8_step(at, end);
-        if (step == 0) return (size_t)(at - text);
-        at += step;
-    }
-    return length;
 }
 
 /* ------------------------------------------------------------------------------------------ */

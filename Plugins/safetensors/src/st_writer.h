@@ -97,7 +97,7 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
         } else if (strcmp(name, "__metadata__") == 0) {
             status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
                               "an initializer is called '__metadata__', a name safetensors reserves; rename it");
-        } else if (tsp_utf8_invalid_offset((const unsigned char *)name, strlen(name)) != strlen(name)) {
+        } else if (tsp_utf8_invalid_offset((const unsigned char *)name, strlen(name), TSP_UTF8_ALLOW_NUL) != strlen(name)) {
             status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "initializer %zu's name is not valid UTF-8", i);
         } else if (e->dtype == NULL) {
             status = tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "initializer '%s' has dtype %d, which safetensors cannot store",

@@ -30,7 +30,7 @@ extern "C" {
 #define TSP_ST_SUPPORTED_DTYPES "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL"
 
 /* ------------------------------------------------------------------------------------------ */
-/* Dtypes, byte order, UTF-8                                                                  */
+/* Dtypes                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
 /** A safetensors dtype and its Tessera equivalent. */
@@ -45,19 +45,6 @@ TSP_HIDDEN const tsp_st_dtype *tsp_st_dtype_by_name(const char *name, size_t len
 
 /** The safetensors dtype for a Tessera dtype, or NULL when safetensors has none. */
 TSP_HIDDEN const tsp_st_dtype *tsp_st_dtype_by_code(tsr_dtype dtype);
-
-/** 1 on a little-endian machine (safetensors data is little-endian; nothing byte-swaps it). */
-TSP_HIDDEN int tsp_host_is_little_endian(void);
-
-/** Offset of the first byte of `text` that is not valid UTF-8, or `length` when all is valid. */
-TSP_HIDDEN size_t tsp_utf8_invalid_offset(const unsigned char *text, size_t length);
-
-/** Reads / writes a little-endian 64-bit integer. */
-TSP_HIDDEN uint64_t tsp_read_le64(const unsigned char *bytes);
-TSP_HIDDEN void tsp_write_le64(unsigned char *bytes, uint64_t value);
-
-/** Writes a shape as "[2, 3]" into buffer (truncated to `size`). */
-TSP_HIDDEN void tsp_format_shape(char *buffer, size_t size, const int64_t *shape, uint32_t ndim);
 
 /** Opens `path` read-only and close-on-exec without blocking on a FIFO; -1 with errno on failure. */
 TSP_HIDDEN int tsp_open_read_only(const char *path);

@@ -5,8 +5,9 @@
  * promise. A third-party plugin has only sdk/include (<tessera/tessera.h>) and must not
  * depend on this header. See README.md.
  *
- * Every function is declared hidden, so a plugin library that links these helpers still
- * exports nothing but tsr_plugin_entry, with or without -fvisibility=hidden.
+ * Every function is declared hidden (or is static inline), so a plugin library that links
+ * these helpers still exports nothing but tsr_plugin_entry, with or without
+ * -fvisibility=hidden.
  *
  * Error messages: tsp_fail() and the checks below prefix each message with
  * "<plugin_name>: ", the convention every bundled plugin follows.
@@ -143,6 +144,67 @@ TSP_HIDDEN void tsp_text_putc(tsp_text *t, char c);
 
 /** Appends an unsigned integer in decimal. */
 TSP_HIDDEN void tsp_text_u64(tsp_text *t, uint64_t value);
+
+/** Writes a shape as "[2, 3]" into buffer (truncated to `size`). */
+TSP_HIDDEN void tsp_format_shape(char *buffer, size_t size, const int64_t *shape, uint32_t ndim);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Bytes: byte order, half floats, UTF-8                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** 1 on a little-endian machine. The formats the plugins read are little-endian and none of
+    them byte-swaps, so each refuses to activate elsewhere. */
+TSP_HIDDEN int tsp_host_is_little_endian(void);
+
+/* Little-endian integers at any address. Inline: the file readers call them per element. */
+
+static inline uint16_t tsp_read_le16(const unsigned char *bytes)
+{
+    return (uint16_t)(bytes[0] | bytes[1] << 8);
+}
+
+static inline uint32_t tsp_read_le32(const unsigned char *bytes)
+{
+    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
+}
+
+static inline uint64_t tsp_read_le64(const unsigned char *bytes)
+{
+    return (uint64_t)tsp_read_le32(bytes) | (uint64_t)tsp_read_le32(bytes + 4) << 32;
+}
+
+static inline void tsp_write_le64(unsigned char *bytes, uint64_t value)
+{
+    for (int i = 0; i < 8; i++) bytes[i] = (unsigned char)(value >> (8 * i));
+}
+
+/** IEEE 754 binary16 to binary32, exactly (every half is a float). */
+TSP_HIDDEN float tsp_half_to_float(uint16_t half);
+
+/** bfloat16 to binary32: the bits are a float's upper half. */
+TSP_HIDDEN float tsp_bfloat16_to_float(uint16_t bits);
+
+/** Whether tsp_utf8_invalid_offset() lets a NUL byte through. */
+typedef enum tsp_utf8_nul {
+    /** NUL is valid UTF-8: for text parsed further (a JSON document reports a raw NUL itself). */
+    TSP_UTF8_ALLOW_NUL = 0,
+    /** NUL is refused: for text that becomes a C string (names, protobuf strings), which a NUL
+        would cut short. */
+    TSP_UTF8_REJECT_NUL = 1,
+} tsp_utf8_nul;
+
+/**
+ * Offset of the first byte of text[0..length) that is not valid UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid), or that is NUL under
+ * TSP_UTF8_REJECT_NUL; `length` when there is none. See tsp_utf8_problem() for messages.
+ */
+TSP_HIDDEN size_t tsp_utf8_invalid_offset(const unsigned char *text, size_t length, tsp_utf8_nul nul);
+
+/**
+ * What is wrong at an offset tsp_utf8_invalid_offset() returned, to finish a message about the
+ * text: "contains a NUL byte" or "is not valid UTF-8".
+ */
+TSP_HIDDEN const char *tsp_utf8_problem(const unsigned char *text, size_t offset);
 
 #ifdef __cplusplus
 }

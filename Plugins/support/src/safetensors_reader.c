@@ -53,64 +53,6 @@ const tsp_st_dtype *tsp_st_dtype_by_code(tsr_dtype dtype)
     return NULL;
 }
 
-int tsp_host_is_little_endian(void)
-{
-    const uint16_t probe = 1;
-    unsigned char first;
-    memcpy(&first, &probe, 1);
-    return first == 1;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* UTF-8                                                                                      */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Length of the valid UTF-8 sequence at s (bounded by end), or 0 when invalid. */
-static size_t utf8_sequence_length(const unsigned char *s, const unsigned char *end)
-{
-    size_t available = (size_t)(end - s);
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return available >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        return available >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        return available >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
-/** Offset of the first byte that is not valid UTF-8, or `length` when all is valid. */
-size_t tsp_utf8_invalid_offset(const unsigned char *text, size_t length)
-{
-    const unsigned char *at = text, *end = text + length;
-    while (at < end) {
-        size_t step = utf8_sequence_length(at, end);
-        if (step == 0) return (size_t)(at - text);
-        at += step;
-    }
-    return length;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Little-endian integers                                                                     */
-/* ------------------------------------------------------------------------------------------ */
-
-uint64_t tsp_read_le64(const unsigned char *bytes)
-{
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; i--) value = (value << 8) | bytes[i];
-    return value;
-}
-
-void tsp_write_le64(unsigned char *bytes, uint64_t value)
-{
-    for (int i = 0; i < 8; i++) bytes[i] = (unsigned char)(value >> (8 * i));
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* The header parser                                                                          */
 /* ------------------------------------------------------------------------------------------ */
@@ -560,7 +502,7 @@ static int parse_metadata(header_parser *hp)
 /** Parses the whole header into `list`. */
 static int parse_header(header_parser *hp, tensor_list *list)
 {
-    size_t invalid = tsp_utf8_invalid_offset(hp->text, hp->length);
+    size_t invalid = tsp_utf8_invalid_offset(hp->text, hp->length, TSP_UTF8_ALLOW_NUL);
     if (invalid < hp->length) {
         return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
                            "'%s': the header is not valid UTF-8 at byte %zu of the header (file offset %zu)",
@@ -641,17 +583,6 @@ static int compare_entry_offsets(const void *a, const void *b)
     const tsp_st_tensor *x = *(const tsp_st_tensor *const *)a, *y = *(const tsp_st_tensor *const *)b;
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
     return (x->end > y->end) - (x->end < y->end);
-}
-
-/** Writes "[2, 3]" into buffer. */
-void tsp_format_shape(char *buffer, size_t size, const int64_t *shape, uint32_t ndim)
-{
-    size_t at = 0;
-    at += (size_t)snprintf(buffer, size, "[");
-    for (uint32_t d = 0; d < ndim && at < size; d++) {
-        at += (size_t)snprintf(buffer + at, size - at, d ? ", %" PRId64 : "%" PRId64, shape[d]);
-    }
-    if (at < size) snprintf(buffer + at, size - at, "]");
 }
 
 /**
@@ -867,7 +798,7 @@ tsr_status *tsp_st_open(const tsr_host_api *api, const char *plugin_name, const 
 {
     memset(file, 0, sizeof *file);
     tsp_mapping *m;
-    uint64_t header_length;
+    uint64_t header_length = 0;
     tsr_status *status = map_file(api, plugin_name, path, &m, &header_length);
     if (status != NULL) return status;
 

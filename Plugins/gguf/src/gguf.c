@@ -22,7 +22,7 @@
 
 #include "tessera_gguf.h"
 
-#include "gguf_support.h"  /* ggml types, little-endian reads, half floats, UTF-8, the mapping */
+#include "gguf_support.h"  /* ggml types, value types, names in messages */
 #include "gguf_header.h"   /* header, metadata and tensor infos */
 #include "gguf_layout.h"   /* sizes, alignment, bounds, duplicates, overlaps */
 #include "gguf_handover.h" /* views and Q8_0 dequantization */
@@ -107,7 +107,7 @@ static tsr_status *gguf_probe(void *instance, const char *path, float *confidenc
     }
     *confidence = 0.0f;
     if (path == NULL) return NULL;
-    int fd = open_read_only(path);
+    int fd = tsp_open_read_only(path);
     if (fd < 0) return NULL;
     struct stat info;
     float score = 0.0f;
@@ -133,52 +133,18 @@ static tsr_status *gguf_probe(void *instance, const char *path, float *confidenc
 /* load                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Maps `path` read-only; on success *out holds one reference. */
-static tsr_status *map_file(const tsr_host_api *api, const char *path, mapping **out)
+/** Maps `path` read-only and checks it can hold the fixed header; on success *out holds one reference. */
+static tsr_status *map_file(const tsr_host_api *api, const char *path, tsp_mapping **out)
 {
-    *out = NULL;
-    int fd = open_read_only(path);
-    if (fd < 0) {
-        int error = errno;
-        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME, "cannot open '%s': %s", path,
-                        strerror(error));
+    tsr_status *status = tsp_map_file(api, PLUGIN_NAME, path, NULL, "a .gguf file", out);
+    if (status != NULL) return status;
+    uint64_t size = tsp_mapping_size(*out);
+    if (size < GGUF_HEADER_BYTES) {
+        tsp_mapping_release(*out);
+        *out = NULL;
+        return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME, "'%s' is %" PRIu64 " bytes, too short for the %u-byte GGUF header",
+                        path, size, GGUF_HEADER_BYTES);
     }
-    struct stat info;
-    tsr_status *status = NULL;
-    if (fstat(fd, &info) != 0) {
-        int error = errno;
-        status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot stat '%s': %s", path, strerror(error));
-    } else if (S_ISDIR(info.st_mode)) {
-        status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s' is a directory; give the path of a .gguf file", path);
-    } else if (!S_ISREG(info.st_mode)) {
-        status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s' is not a regular file", path);
-    } else if ((uint64_t)info.st_size < GGUF_HEADER_BYTES) {
-        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
-                          "'%s' is %" PRIu64 " bytes, too short for the %u-byte GGUF header", path, (uint64_t)info.st_size,
-                          GGUF_HEADER_BYTES);
-    } else if ((uint64_t)info.st_size > (uint64_t)SIZE_MAX) {
-        status = tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "'%s' is too large to map on this machine", path);
-    }
-    if (status != NULL) {
-        close(fd);
-        return status;
-    }
-    size_t size = (size_t)info.st_size;
-    void *base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_error = errno;
-    close(fd);
-    if (base == MAP_FAILED) {
-        return tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot map '%s' (%zu bytes): %s", path, size, strerror(map_error));
-    }
-    mapping *m = malloc(sizeof *m);
-    if (m == NULL) {
-        munmap(base, size);
-        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory loading '%s'", path);
-    }
-    m->base = base;
-    m->size = size;
-    atomic_init(&m->references, 1);
-    *out = m;
     return NULL;
 }
 
@@ -318,11 +284,12 @@ static tsr_status *gguf_load(void *instance, const char *path, tsr_graph *graph)
     if (path == NULL || graph == NULL) {
         return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": load() needs a path and a graph, got NULL");
     }
-    mapping *m;
+    tsp_mapping *m;
     tsr_status *status = map_file(api, path, &m);
     if (status != NULL) return status;
 
-    gguf_cursor c = {api, path, m->base, (uint64_t)m->size, 0, NULL};
+    const unsigned char *bytes = tsp_mapping_bytes(m);
+    gguf_cursor c = {api, path, bytes, (uint64_t)tsp_mapping_size(m), 0, NULL};
     gguf_metadata meta;
     memset(&meta, 0, sizeof meta);
     gguf_tensor *tensors = NULL;
@@ -349,7 +316,7 @@ static tsr_status *gguf_load(void *instance, const char *path, tsr_graph *graph)
     ok = ok && check_layout(&c, tensors, tensor_count, meta.alignment, data_size) &&
          check_supported(&c, tensors, tensor_count, self->skip_unsupported);
 
-    const unsigned char *data = (const unsigned char *)m->base + (data_start <= c.size ? data_start : 0);
+    const unsigned char *data = bytes + (data_start <= c.size ? data_start : 0);
     for (uint64_t i = 0; i < tensor_count && ok; i++) {
         const gguf_tensor *t = &tensors[i];
         if (t->type == NULL || t->type->handling == HANDLE_UNSUPPORTED) {
@@ -366,7 +333,7 @@ static tsr_status *gguf_load(void *instance, const char *path, tsr_graph *graph)
     }
     free(tensors);
     free(meta.keys);
-    mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's views */
+    tsp_mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's views */
     return c.status;
 }
 

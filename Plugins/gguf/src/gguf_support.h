@@ -1,7 +1,7 @@
 /*
- * gguf_support.h — the ggml type table, metadata value types, names cut short for messages and
- * the reference-counted file mapping. (Errors, settings, byte order, half floats and UTF-8
- * checks are the shared tsp_* helpers of Plugins/support.)
+ * gguf_support.h — the ggml type table, metadata value types and names cut short for messages.
+ * (Errors, settings, byte order, half floats, UTF-8 checks and the reference-counted file
+ * mapping are the shared tsp_* helpers of Plugins/support.)
  *
  * Private to gguf.c, which includes it exactly once. It holds static definitions on purpose:
  * the plugin is one translation unit, so every function is static and the library exports
@@ -13,14 +13,10 @@
 #include <tessera/tessera.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,51 +142,6 @@ static int shown_length(const unsigned char *text, uint64_t length, uint64_t lim
     uint64_t cut = limit;
     while (cut > 0 && (text[cut] & 0xC0) == 0x80) cut--;
     return (int)cut;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* The shared mapping                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-/**
- * A read-only mapping of a whole file, unmapped when the last reference is released. Tensors
- * handed to the host zero-copy each hold one reference; the loader holds one while it runs.
- */
-typedef struct mapping {
-    void *base;
-    size_t size;
-    atomic_size_t references;
-} mapping;
-
-/** tsr_release callback: drops one reference. Self-contained, so it may run after destroy(). [any-thread] */
-static void mapping_release(void *context)
-{
-    mapping *m = context;
-    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
-        munmap(m->base, m->size);
-        free(m);
-    }
-}
-
-static void mapping_retain(mapping *m)
-{
-    atomic_fetch_add_explicit(&m->references, 1, memory_order_relaxed);
-}
-
-/** tsr_release callback for malloc'ed tensor data (dequantized weights). [any-thread] */
-static void free_release(void *context)
-{
-    free(context);
-}
-
-/** Opens `path` read-only without blocking on FIFOs; -1 with errno on failure. */
-static int open_read_only(const char *path)
-{
-    int fd;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
-    return fd;
 }
 
 #endif /* TESSERA_GGUF_SUPPORT_H */

@@ -163,12 +163,6 @@ static tsr_status *resolve_weights(const tsr_host_api *api, const char *path, co
 /* Handing tensors to the host                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
-/** tsr_release callback for the widened copies. [any-thread] */
-static void free_buffer(void *buffer)
-{
-    free(buffer);
-}
-
 /** Adds one checked tensor to the graph as an FP32 initializer named weight->name. */
 static tsr_status *add_weight(const tsr_host_api *api, tsr_graph *graph, const weight *w, const tsp_st_file *file)
 {
@@ -189,11 +183,7 @@ static tsr_status *add_weight(const tsr_host_api *api, tsr_graph *graph, const w
     if (t->dtype->dtype == TSR_DTYPE_FP32) {
         view.data = (void *)bytes;
         /* The engine reads floats in place, so only an aligned view is lent; the host copies the rest. */
-        if ((uintptr_t)bytes % sizeof(float) == 0) {
-            tsp_mapping_retain(file->mapping);
-            release.release = tsp_mapping_release;
-            release.context = file->mapping;
-        }
+        if ((uintptr_t)bytes % sizeof(float) == 0) tsp_mapping_hold_view(file->mapping, bytes, (size_t)view.byte_size, &release);
     } else {
         if (elements > SIZE_MAX / sizeof(float)) {
             return tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "tensor '%s' is too large to widen to F32", t->name);
@@ -209,7 +199,7 @@ static tsr_status *add_weight(const tsr_host_api *api, tsr_graph *graph, const w
             wide[i] = half ? tsp_half_to_float(bits) : tsp_bfloat16_to_float(bits);
         }
         view.data = wide;
-        release.release = free_buffer;
+        release.release = tsp_release_free;
         release.context = wide;
     }
     /* With a release, the host calls it exactly once, also when this fails. */

@@ -23,15 +23,12 @@
  * -fvisibility=hidden.
  */
 #define _POSIX_C_SOURCE 200809L
-#ifndef _DEFAULT_SOURCE /* fuzz/fuzz_mmap.h, force-included first, defines it too */
-#define _DEFAULT_SOURCE /* madvise */
-#endif
 
 #include <tessera/tessera.h>
 
 #include "tessera_onnx.h"
 
-#include "onnx_support.h" /* dtypes, UTF-8, the mapping, the arena */
+#include "onnx_support.h" /* dtypes, float bits, the arena */
 #include "onnx_wire.h"    /* the protobuf wire-format decoder */
 #include "onnx_model.h"   /* ModelProto, GraphProto, NodeProto, ... */
 #include "onnx_loader.h"  /* load(): building the host graph */
@@ -155,7 +152,7 @@ static tsr_status *onnx_probe(void *instance, const char *path, float *confidenc
     }
     *confidence = 0.0f;
     if (path == NULL) return NULL;
-    int fd = open_read_only(path);
+    int fd = tsp_open_read_only(path);
     if (fd < 0) return NULL;
     struct stat info;
     float score = 0.0f;
@@ -217,19 +214,19 @@ static tsr_status *onnx_load(void *instance, const char *path, tsr_graph *graph)
     if (path == NULL || graph == NULL) {
         return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": load() needs a path and a graph, got NULL");
     }
-    mapping *m;
-    tsr_status *status = map_file(api, path, path, "model", &m);
+    tsp_mapping *m;
+    tsr_status *status = tsp_map_file(api, PLUGIN_NAME, path, NULL, "a .onnx file", &m);
     if (status != NULL) return status;
-    if (m->size == 0) {
-        mapping_release(m);
+    if (tsp_mapping_size(m) == 0) {
+        tsp_mapping_release(m);
         return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME, "'%s' is empty (0 bytes); it is not an ONNX model", path);
     }
     loader l;
     memset(&l, 0, sizeof l);
     l.d.api = api;
     l.d.path = path;
-    l.d.base = m->base;
-    l.d.size = m->size;
+    l.d.base = tsp_mapping_bytes(m);
+    l.d.size = tsp_mapping_size(m);
     l.host = self->host;
     l.graph = graph;
     l.file = m;
@@ -252,7 +249,7 @@ static tsr_status *onnx_load(void *instance, const char *path, tsr_graph *graph)
     }
     status = l.d.status;
     loader_free(&l);
-    mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's tensors */
+    tsp_mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's tensors */
     return status;
 }
 

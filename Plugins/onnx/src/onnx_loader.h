@@ -76,14 +76,14 @@ static int name_set_contains(const name_set *set, pb_slice name)
 /** An external data file, mapped once per load however many tensors it holds. */
 typedef struct external_file {
     char *location; /**< as the model writes it */
-    mapping *map;   /**< the loader's reference */
+    tsp_mapping *map; /**< the loader's reference */
 } external_file;
 
 typedef struct loader {
     decoder d;
     tsr_host *host;
     tsr_graph *graph;
-    mapping *file;
+    tsp_mapping *file;
     onnx_graph g;
     name_set initializer_names;
     external_file *externals;
@@ -97,7 +97,7 @@ static void loader_free(loader *l)
 {
     for (size_t i = 0; i < l->external_count; i++) {
         free(l->externals[i].location);
-        mapping_release(l->externals[i].map);
+        tsp_mapping_release(l->externals[i].map);
     }
     free(l->externals);
     free(l->initializer_names.slots);
@@ -164,25 +164,14 @@ static void tensor_data_drop(tensor_data *td)
 }
 
 /** Views `data` zero-copy when aligned for the element size, else as borrowed (copied by the host). */
-static void view_in_mapping(tensor_data *td, mapping *m, const unsigned char *data, size_t item_size)
+static void view_in_mapping(tensor_data *td, tsp_mapping *m, const unsigned char *data, size_t item_size)
 {
     td->view.data = (void *)(uintptr_t)data;
     if (td->view.byte_size == 0) {
         td->view.data = NULL;
         return;
     }
-    if ((uintptr_t)data % item_size == 0) {
-        mapping_retain(m);
-        region *r = malloc(sizeof *r);
-        if (r != NULL) {
-            *r = (region){m, data, td->view.byte_size};
-            td->release.release = region_release;
-            td->release.context = r;
-        } else {
-            td->release.release = mapping_release;
-            td->release.context = m;
-        }
-    }
+    if ((uintptr_t)data % item_size == 0) tsp_mapping_hold_view(m, data, (size_t)td->view.byte_size, &td->release);
 }
 
 /** BOOL data must be bytes 0 or 1 (the host's and ONNX's rule). */
@@ -231,7 +220,7 @@ static const char *bad_location_reason(pb_slice location)
 }
 
 /** The mapping of the external data file `location`, mapped on first use. */
-static mapping *external_mapping(loader *l, pb_slice location, const char *label)
+static tsp_mapping *external_mapping(loader *l, pb_slice location, const char *label)
 {
     for (size_t i = 0; i < l->external_count; i++) {
         if (strlen(l->externals[i].location) == location.size && memcmp(l->externals[i].location, location.data, location.size) == 0) {
@@ -264,8 +253,8 @@ static mapping *external_mapping(loader *l, pb_slice location, const char *label
     full[directory_length + location.size] = '\0';
     memcpy(name, location.data, location.size);
     name[location.size] = '\0';
-    mapping *m;
-    tsr_status *status = map_file(l->d.api, l->d.path, full, "external data file", &m);
+    tsp_mapping *m;
+    tsr_status *status = tsp_map_file(l->d.api, PLUGIN_NAME, full, l->d.path, "external data file", &m);
     free(full);
     if (status != NULL) {
         free(name);
@@ -306,15 +295,16 @@ static int external_data(loader *l, const onnx_tensor *t, const char *label, uin
                             "%s has an external_data length of %" PRIu64 " bytes but its data type and shape need %" PRIu64,
                             label, length, bytes);
     }
-    mapping *m = external_mapping(l, t->location, label);
+    tsp_mapping *m = external_mapping(l, t->location, label);
     if (m == NULL) return 0;
-    if (offset > m->size || bytes > m->size - offset) {
+    size_t size = tsp_mapping_size(m);
+    if (offset > size || bytes > size - offset) {
         return decoder_fail(&l->d, TSR_ERR_CORRUPT_DATA,
                             "%s needs %" PRIu64 " bytes at offset %" PRIu64 " of the external file '%.*s', which has %zu "
                             "bytes (it is truncated or does not belong to this model)",
-                            label, bytes, offset, slice_print_length(t->location), (const char *)t->location.data, m->size);
+                            label, bytes, offset, slice_print_length(t->location), (const char *)t->location.data, size);
     }
-    const unsigned char *data = bytes > 0 ? (const unsigned char *)m->base + offset : NULL;
+    const unsigned char *data = bytes > 0 ? tsp_mapping_bytes(m) + offset : NULL;
     if (td->view.dtype == TSR_DTYPE_BOOL && !check_bool_bytes(l, data, (size_t)bytes, label)) return 0;
     view_in_mapping(td, m, data, item_size);
     return 1;
@@ -391,7 +381,7 @@ static int typed_data(loader *l, const onnx_tensor *t, const onnx_dtype *type, c
         return 0;
     }
     td->view.data = buffer;
-    td->release.release = free_release;
+    td->release.release = tsp_release_free;
     td->release.context = buffer;
     return 1;
 }

@@ -148,8 +148,8 @@ static tsr_status *safetensors_load(void *instance, const char *path, tsr_graph 
         view.shape = t->ndim > 0 ? t->shape : NULL;
         view.data = file.data + t->begin;
         view.byte_size = t->end - t->begin;
-        tsr_release release = {(uint32_t)sizeof(tsr_release), tsp_mapping_release, file.mapping};
-        tsp_mapping_retain(file.mapping);
+        tsr_release release;
+        tsp_mapping_hold_view(file.mapping, view.data, (size_t)view.byte_size, &release);
         /* The host calls release exactly once, also when this fails. */
         tsr_status *added = api->graph_add_initializer(graph, t->name, &view, &release);
         if (added != NULL) status = tsp_wrap_host_error(api, added, PLUGIN_NAME, "adding tensor", t->name);

@@ -8,9 +8,8 @@
  * tsp_st_open() maps a whole file read-only, parses its JSON header with a strict parser
  * written for the safetensors schema and checks that the tensors tile the data section
  * exactly, so that nothing a hostile file says is trusted before it is checked. Tensors are
- * then handed to the host as views into the mapping: the mapping is reference-counted and
- * unmapped when the last reference is released (tsp_mapping_release is a tsr_release
- * callback, safe on any thread and after the plugin instance is destroyed).
+ * then handed to the host as views into the mapping, a tsp_mapping (tessera_plugin_support.h),
+ * each with the release tsp_mapping_hold_view gives it.
  *
  * Every error message starts with "<plugin_name>: " and names the file.
  */
@@ -45,25 +44,6 @@ TSP_HIDDEN const tsp_st_dtype *tsp_st_dtype_by_name(const char *name, size_t len
 
 /** The safetensors dtype for a Tessera dtype, or NULL when safetensors has none. */
 TSP_HIDDEN const tsp_st_dtype *tsp_st_dtype_by_code(tsr_dtype dtype);
-
-/** Opens `path` read-only and close-on-exec without blocking on a FIFO; -1 with errno on failure. */
-TSP_HIDDEN int tsp_open_read_only(const char *path);
-
-/* ------------------------------------------------------------------------------------------ */
-/* The shared mapping                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-/** A read-only mapping of a whole file, unmapped when the last reference is released. */
-typedef struct tsp_mapping tsp_mapping;
-
-/** The mapped bytes. */
-TSP_HIDDEN unsigned char *tsp_mapping_bytes(const tsp_mapping *mapping);
-
-/** Adds a reference. [any-thread] */
-TSP_HIDDEN void tsp_mapping_retain(tsp_mapping *mapping);
-
-/** Drops a reference (a tsr_release callback; the context is the tsp_mapping). [any-thread] */
-TSP_HIDDEN void tsp_mapping_release(void *mapping);
 
 /* ------------------------------------------------------------------------------------------ */
 /* A safetensors file                                                                         */

@@ -206,6 +206,61 @@ TSP_HIDDEN size_t tsp_utf8_invalid_offset(const unsigned char *text, size_t leng
  */
 TSP_HIDDEN const char *tsp_utf8_problem(const unsigned char *text, size_t offset);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Files: opening and mapping                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Opens `path` read-only and close-on-exec without blocking on a FIFO; -1 with errno on failure. */
+TSP_HIDDEN int tsp_open_read_only(const char *path);
+
+/**
+ * A read-only mapping of a whole file, unmapped when the last reference is released. Format
+ * plugins hand tensors to the host as views into it (zero-copy): each view holds a reference,
+ * and so does the loader while it runs.
+ */
+typedef struct tsp_mapping tsp_mapping;
+
+/**
+ * Maps the regular file `path` read-only, whole; on success *out holds one reference. An
+ * empty file gets a mapping of no bytes (tsp_mapping_bytes NULL, tsp_mapping_size 0): callers
+ * check the size their format needs. Errors: TSR_ERR_NOT_FOUND (missing), TSR_ERR_IO (cannot
+ * open, stat or map), TSR_ERR_INVALID_ARGUMENT (a directory, or not a regular file),
+ * TSR_ERR_UNSUPPORTED (larger than the address space), TSR_ERR_OUT_OF_MEMORY.
+ *
+ * The messages name the file in one of two ways. With `referrer` NULL, `path` is the file the
+ * user gave and `what` is what it should be, for the hint when it is a directory ("'m' is a
+ * directory; give the path of a .gguf file"). Otherwise `path` is a file that `referrer`
+ * names (an ONNX model's external data) and `what` its role: "'model.onnx': cannot open its
+ * external data file 'weights.bin': No such file or directory".
+ */
+TSP_HIDDEN tsr_status *tsp_map_file(const tsr_host_api *api, const char *plugin_name, const char *path, const char *referrer,
+                                    const char *what, tsp_mapping **out);
+
+/** The mapped bytes (read-only memory); NULL for an empty file. */
+TSP_HIDDEN unsigned char *tsp_mapping_bytes(const tsp_mapping *mapping);
+
+/** The size of the file, in bytes. */
+TSP_HIDDEN size_t tsp_mapping_size(const tsp_mapping *mapping);
+
+/** Adds a reference. [any-thread] */
+TSP_HIDDEN void tsp_mapping_retain(tsp_mapping *mapping);
+
+/** Drops a reference (a tsr_release callback; the context is the tsp_mapping). [any-thread] */
+TSP_HIDDEN void tsp_mapping_release(void *mapping);
+
+/**
+ * Fills *release for a tensor handed to the host as a view of bytes [data, data + size) of
+ * `mapping`, taking a reference for it. Releasing it also tells the kernel that the view's
+ * whole pages are no longer needed (madvise MADV_DONTNEED), so weights the host copied at load
+ * (packed MatMul weights) stop counting in the process's resident memory. Nothing is lost:
+ * the pages are the file's, read back from it if anything touches them again. The release
+ * may run on any thread, after the plugin instance is destroyed.
+ */
+TSP_HIDDEN void tsp_mapping_hold_view(tsp_mapping *mapping, const void *data, size_t size, tsr_release *release);
+
+/** A tsr_release callback for tensor data in one malloc'ed block: frees the context. [any-thread] */
+TSP_HIDDEN void tsp_release_free(void *context);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,26 +1,18 @@
 /*
  * safetensors_reader.c — the functions of tessera_plugin_safetensors.h: a strict parser for
- * the safetensors JSON header, written for its schema, the layout checks, and the
- * reference-counted read-only mapping the tensors are handed over in.
+ * the safetensors JSON header, written for its schema, and the layout checks. The file is
+ * mapped with tsp_map_file (files.c).
  *
  * Moved here from Plugins/safetensors so that every bundled plugin that reads safetensors
  * files (safetensors, hf-bert) trusts them exactly as far. Every function is declared hidden
  * in the header; everything else here is static.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include "tessera_plugin_safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAX_HEADER ((uint64_t)TSP_ST_MAX_HEADER)
 
@@ -677,44 +669,6 @@ static tsr_status *validate_layout(const tsr_host_api *api, const char *plugin_n
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* The shared mapping                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-struct tsp_mapping {
-    void *base;
-    size_t size;
-    atomic_size_t references;
-};
-
-unsigned char *tsp_mapping_bytes(const tsp_mapping *mapping)
-{
-    return mapping->base;
-}
-
-void tsp_mapping_retain(tsp_mapping *mapping)
-{
-    atomic_fetch_add_explicit(&mapping->references, 1, memory_order_relaxed);
-}
-
-void tsp_mapping_release(void *context)
-{
-    tsp_mapping *m = context;
-    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
-        munmap(m->base, m->size);
-        free(m);
-    }
-}
-
-int tsp_open_read_only(const char *path)
-{
-    int fd;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
-    return fd;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Opening a file                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -723,55 +677,18 @@ static tsr_status *map_file(const tsr_host_api *api, const char *plugin_name, co
                             uint64_t *header_length)
 {
     *out = NULL;
-    int fd = tsp_open_read_only(path);
-    if (fd < 0) {
-        int error = errno;
-        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, plugin_name, "cannot open '%s': %s", path,
-                        strerror(error));
-    }
-    struct stat info;
-    if (fstat(fd, &info) != 0) {
-        int error = errno;
-        close(fd);
-        return tsp_fail(api, TSR_ERR_IO, plugin_name, "cannot stat '%s': %s", path, strerror(error));
-    }
-    if (S_ISDIR(info.st_mode)) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, plugin_name, "'%s' is a directory; give the path of a .safetensors file", path);
-    }
-    if (!S_ISREG(info.st_mode)) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, plugin_name, "'%s' is not a regular file", path);
-    }
-    uint64_t size = (uint64_t)info.st_size;
+    *header_length = 0;
+    tsp_mapping *m;
+    tsr_status *status = tsp_map_file(api, plugin_name, path, NULL, "a .safetensors file", &m);
+    if (status != NULL) return status;
+    const unsigned char *bytes = tsp_mapping_bytes(m);
+    uint64_t size = tsp_mapping_size(m);
+    uint64_t length = size >= 8 ? tsp_read_le64(bytes) : 0;
     if (size < 8) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
-                        "'%s' is %" PRIu64 " bytes, too short to hold the 8-byte header length of a safetensors file",
-                        path, size);
-    }
-    if (size > (uint64_t)SIZE_MAX) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_UNSUPPORTED, plugin_name, "'%s' is too large to map on this machine", path);
-    }
-    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_error = errno;
-    close(fd);
-    if (base == MAP_FAILED) {
-        return tsp_fail(api, TSR_ERR_IO, plugin_name, "cannot map '%s' (%" PRIu64 " bytes): %s", path, size, strerror(map_error));
-    }
-    tsp_mapping *m = malloc(sizeof *m);
-    if (m == NULL) {
-        munmap(base, (size_t)size);
-        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, plugin_name, "out of memory loading '%s'", path);
-    }
-    m->base = base;
-    m->size = (size_t)size;
-    atomic_init(&m->references, 1);
-
-    uint64_t length = tsp_read_le64(base);
-    tsr_status *status = NULL;
-    if (length > MAX_HEADER) {
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                          "'%s' is %" PRIu64 " bytes, too short to hold the 8-byte header length of a safetensors file", path,
+                          size);
+    } else if (length > MAX_HEADER) {
         status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
                           "'%s' declares a JSON header of %" PRIu64 " bytes, more than the %" PRIu64 " MiB limit; "
                           "the file is not safetensors or is corrupt",
@@ -798,13 +715,14 @@ tsr_status *tsp_st_open(const tsr_host_api *api, const char *plugin_name, const 
 {
     memset(file, 0, sizeof *file);
     tsp_mapping *m;
-    uint64_t header_length = 0;
+    uint64_t header_length;
     tsr_status *status = map_file(api, plugin_name, path, &m, &header_length);
     if (status != NULL) return status;
 
-    header_parser hp = {api, plugin_name, path, (const unsigned char *)m->base + 8, (size_t)header_length, 0, NULL};
+    unsigned char *bytes = tsp_mapping_bytes(m);
+    header_parser hp = {api, plugin_name, path, bytes + 8, (size_t)header_length, 0, NULL};
     tensor_list list = {NULL, 0, 0};
-    uint64_t data_size = (uint64_t)m->size - 8 - header_length;
+    uint64_t data_size = (uint64_t)tsp_mapping_size(m) - 8 - header_length;
     if (!parse_header(&hp, &list)) {
         status = hp.status;
     } else {
@@ -816,7 +734,7 @@ tsr_status *tsp_st_open(const tsr_host_api *api, const char *plugin_name, const 
         return status;
     }
     file->mapping = m;
-    file->data = (unsigned char *)m->base + 8 + header_length;
+    file->data = bytes + 8 + header_length;
     file->data_size = data_size;
     file->tensors = list.items;
     file->count = list.count;

@@ -1,0 +1,179 @@
+/*
+ * files.c — opening and mapping files (tessera_plugin_support.h): the read-only, reference-
+ * counted mapping that format plugins hand tensors over in, and the per-view release that
+ * gives a tensor's pages back to the kernel.
+ */
+#define _POSIX_C_SOURCE 200809L
+#ifndef _DEFAULT_SOURCE /* fuzz/fuzz_mmap.h, force-included first, defines it too */
+#define _DEFAULT_SOURCE /* madvise */
+#endif
+
+#include "tessera_plugin_support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tsp_open_read_only(const char *path)
+{
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The shared mapping                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+struct tsp_mapping {
+    void *base; /* NULL for an empty file, which has nothing to map */
+    size_t size;
+    atomic_size_t references;
+};
+
+unsigned char *tsp_mapping_bytes(const tsp_mapping *mapping)
+{
+    return mapping->base;
+}
+
+size_t tsp_mapping_size(const tsp_mapping *mapping)
+{
+    return mapping->size;
+}
+
+void tsp_mapping_retain(tsp_mapping *mapping)
+{
+    atomic_fetch_add_explicit(&mapping->references, 1, memory_order_relaxed);
+}
+
+void tsp_mapping_release(void *context)
+{
+    tsp_mapping *m = context;
+    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
+        if (m->base != NULL) munmap(m->base, m->size);
+        free(m);
+    }
+}
+
+/**
+ * A tsp_map_file error. The file is called "'<path>'", or "its <what> '<path>'" after a
+ * "'<referrer>': " prefix; `before` and `after` are the words around that, and `detail` (the
+ * system's reason, or NULL) follows a ": ".
+ */
+static tsr_status *map_fail(const tsr_host_api *api, tsr_status_code code, const char *plugin_name, const char *path,
+                            const char *referrer, const char *what, const char *before, const char *after, const char *detail)
+{
+    const char *separator = detail != NULL ? ": " : "";
+    if (detail == NULL) detail = "";
+    if (referrer == NULL) return tsp_fail(api, code, plugin_name, "%s'%s'%s%s%s", before, path, after, separator, detail);
+    return tsp_fail(api, code, plugin_name, "'%s': %sits %s '%s'%s%s%s", referrer, before, what, path, after, separator, detail);
+}
+
+tsr_status *tsp_map_file(const tsr_host_api *api, const char *plugin_name, const char *path, const char *referrer,
+                         const char *what, tsp_mapping **out)
+{
+    *out = NULL;
+    int fd = tsp_open_read_only(path);
+    if (fd < 0) {
+        int error = errno;
+        return map_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, plugin_name, path, referrer, what, "cannot open ",
+                        "", strerror(error));
+    }
+    struct stat info;
+    tsr_status *status = NULL;
+    if (fstat(fd, &info) != 0) {
+        status = map_fail(api, TSR_ERR_IO, plugin_name, path, referrer, what, "cannot stat ", "", strerror(errno));
+    } else if (S_ISDIR(info.st_mode)) {
+        char after[160];
+        snprintf(after, sizeof after, referrer == NULL ? " is a directory; give the path of %s" : " is a directory", what);
+        status = map_fail(api, TSR_ERR_INVALID_ARGUMENT, plugin_name, path, referrer, what, "", after, NULL);
+    } else if (!S_ISREG(info.st_mode)) {
+        status = map_fail(api, TSR_ERR_INVALID_ARGUMENT, plugin_name, path, referrer, what, "", " is not a regular file", NULL);
+    } else if ((uint64_t)info.st_size > (uint64_t)SIZE_MAX) {
+        status = map_fail(api, TSR_ERR_UNSUPPORTED, plugin_name, path, referrer, what, "", " is too large to map on this machine",
+                          NULL);
+    }
+    if (status != NULL) {
+        close(fd);
+        return status;
+    }
+    size_t size = (size_t)info.st_size;
+    void *base = NULL;
+    if (size > 0) { /* mmap refuses a length of 0 */
+        base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (base == MAP_FAILED) {
+            int error = errno;
+            close(fd);
+            char after[48];
+            snprintf(after, sizeof after, " (%zu bytes)", size);
+            return map_fail(api, TSR_ERR_IO, plugin_name, path, referrer, what, "cannot map ", after, strerror(error));
+        }
+    }
+    close(fd); /* the mapping stays valid without it */
+    tsp_mapping *m = malloc(sizeof *m);
+    if (m == NULL) {
+        if (base != NULL) munmap(base, size);
+        return map_fail(api, TSR_ERR_OUT_OF_MEMORY, plugin_name, path, referrer, what, "out of memory mapping ", "", NULL);
+    }
+    m->base = base;
+    m->size = size;
+    atomic_init(&m->references, 1);
+    *out = m;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Views handed to the host                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/** One view's hold on its mapping. */
+typedef struct view_hold {
+    tsp_mapping *mapping;
+    const unsigned char *start;
+    size_t size;
+} view_hold;
+
+/** tsr_release callback of tsp_mapping_hold_view. [any-thread] */
+static void view_release(void *context)
+{
+    view_hold *hold = context;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0) {
+        /* Only the pages wholly inside the view: a page it shares with a neighbour stays. */
+        uintptr_t mask = (uintptr_t)page - 1;
+        uintptr_t first = ((uintptr_t)hold->start + mask) & ~mask;
+        uintptr_t end = ((uintptr_t)hold->start + hold->size) & ~mask;
+        if (end > first) (void)madvise((void *)first, end - first, MADV_DONTNEED);
+    }
+    tsp_mapping_release(hold->mapping);
+    free(hold);
+}
+
+void tsp_mapping_hold_view(tsp_mapping *mapping, const void *data, size_t size, tsr_release *release)
+{
+    tsp_mapping_retain(mapping);
+    release->struct_size = (uint32_t)sizeof *release;
+    view_hold *hold = malloc(sizeof *hold);
+    if (hold == NULL) {
+        /* Still a correct hold on the mapping; only the early page release is lost. */
+        release->release = tsp_mapping_release;
+        release->context = mapping;
+        return;
+    }
+    *hold = (view_hold){mapping, data, size};
+    release->release = view_release;
+    release->context = hold;
+}
+
+void tsp_release_free(void *context)
+{
+    free(context);
+}

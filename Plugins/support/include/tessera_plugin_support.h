@@ -207,6 +207,29 @@ TSP_HIDDEN size_t tsp_utf8_invalid_offset(const unsigned char *text, size_t leng
 TSP_HIDDEN const char *tsp_utf8_problem(const unsigned char *text, size_t offset);
 
 /* ------------------------------------------------------------------------------------------ */
+/* JSON strings                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/** What tsp_json_string() found. */
+typedef enum tsp_json_result {
+    TSP_JSON_OK = 0,
+    TSP_JSON_INVALID,       /**< not a valid JSON string: *problem says why */
+    TSP_JSON_OUT_OF_MEMORY,
+} tsp_json_result;
+
+/**
+ * Decodes the JSON string whose opening '"' should be at text[*pos] into a malloc'ed,
+ * NUL-terminated copy with its escapes decoded; *out_length excludes the terminator (the
+ * string may hold "\u0000", so callers that need a C string compare it with strlen). Raw
+ * bytes are copied as they are: check that the text is UTF-8 first (tsp_utf8_invalid_offset).
+ * On success *pos is just past the closing '"'. On TSP_JSON_INVALID, *problem is a literal
+ * for the message ("invalid escape sequence in a string", ...) and *pos is the offending byte
+ * (`length` for a string that is not terminated). *out is NULL unless TSP_JSON_OK.
+ */
+TSP_HIDDEN tsp_json_result tsp_json_string(const unsigned char *text, size_t length, size_t *pos, char **out,
+                                           size_t *out_length, const char **problem);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Files: opening and mapping                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 

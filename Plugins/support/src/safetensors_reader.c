@@ -119,123 +119,19 @@ static int expect_char(header_parser *hp, char c, const char *what)
     return 1;
 }
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/** Reads the four hex digits of a \u escape at hp->pos; -1 when malformed. */
-static long read_hex4(header_parser *hp)
-{
-    if (hp->length - hp->pos < 4) return -1;
-    long value = 0;
-    for (int i = 0; i < 4; i++) {
-        int digit = hex_value(hp->text[hp->pos + (size_t)i]);
-        if (digit < 0) return -1;
-        value = value * 16 + digit;
-    }
-    hp->pos += 4;
-    return value;
-}
-
-static void put_utf8(char *out, size_t *at, unsigned long code_point)
-{
-    if (code_point < 0x80) {
-        out[(*at)++] = (char)code_point;
-    } else if (code_point < 0x800) {
-        out[(*at)++] = (char)(0xC0 | (code_point >> 6));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    } else if (code_point < 0x10000) {
-        out[(*at)++] = (char)(0xE0 | (code_point >> 12));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 6) & 0x3F));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    } else {
-        out[(*at)++] = (char)(0xF0 | (code_point >> 18));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 12) & 0x3F));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 6) & 0x3F));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    }
-}
-
 /**
- * Parses a JSON string at hp->pos (which must be '"') into a malloc'ed, NUL-terminated copy
- * with escapes decoded; *length excludes the terminator (the text may contain \u0000).
- * The header was checked to be UTF-8 before parsing, so raw bytes are copied as they are.
+ * Parses a JSON string at hp->pos into a malloc'ed, NUL-terminated copy with escapes decoded;
+ * *length excludes the terminator (the text may contain \u0000). The header was checked to
+ * be UTF-8 before parsing.
  */
 static int parse_string(header_parser *hp, char **out, size_t *length)
 {
-    *out = NULL;
-    if (peek(hp) != '"') return syntax_error(hp, "expected a string");
-    size_t start = ++hp->pos;
-    size_t end = start;
-    while (end < hp->length && hp->text[end] != '"') end += hp->text[end] == '\\' ? 2 : 1;
-    if (end >= hp->length) {
-        hp->pos = hp->length;
-        return syntax_error(hp, "a string is not terminated before the end of the header");
-    }
-    char *decoded = malloc(end - start + 1); /* escapes only ever shrink */
-    if (decoded == NULL) {
+    const char *problem;
+    tsp_json_result result = tsp_json_string(hp->text, hp->length, &hp->pos, out, length, &problem);
+    if (result == TSP_JSON_INVALID) return syntax_error(hp, problem);
+    if (result == TSP_JSON_OUT_OF_MEMORY) {
         return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, "out of memory parsing the header of '%s'", hp->path);
     }
-    size_t at = 0;
-    while (hp->pos < end) {
-        unsigned char c = hp->text[hp->pos];
-        if (c < 0x20) {
-            free(decoded);
-            return syntax_error(hp, "a control character must be escaped inside a string");
-        }
-        if (c != '\\') {
-            decoded[at++] = (char)c;
-            hp->pos++;
-            continue;
-        }
-        size_t escape_at = hp->pos;
-        hp->pos++;
-        unsigned char e = hp->text[hp->pos++];
-        const char *simple = strchr("\"\\/bfnrt", e);
-        if (e != '\0' && simple != NULL) {
-            static const char replacements[] = "\"\\/\b\f\n\r\t";
-            decoded[at++] = replacements[simple - "\"\\/bfnrt"];
-            continue;
-        }
-        if (e != 'u') {
-            hp->pos = escape_at;
-            free(decoded);
-            return syntax_error(hp, "invalid escape sequence in a string");
-        }
-        long unit = read_hex4(hp);
-        unsigned long code_point = (unsigned long)unit;
-        if (unit < 0) {
-            hp->pos = escape_at;
-            free(decoded);
-            return syntax_error(hp, "\\u must be followed by four hex digits");
-        }
-        if (unit >= 0xD800 && unit <= 0xDBFF) {
-            long low = -1;
-            if (hp->pos + 1 < end && hp->text[hp->pos] == '\\' && hp->text[hp->pos + 1] == 'u') {
-                hp->pos += 2;
-                low = read_hex4(hp);
-            }
-            if (low < 0xDC00 || low > 0xDFFF) {
-                hp->pos = escape_at;
-                free(decoded);
-                return syntax_error(hp, "a UTF-16 high surrogate escape is not followed by a low surrogate");
-            }
-            code_point = 0x10000 + (((unsigned long)unit - 0xD800) << 10) + ((unsigned long)low - 0xDC00);
-        } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
-            hp->pos = escape_at;
-            free(decoded);
-            return syntax_error(hp, "a UTF-16 low surrogate escape has no high surrogate before it");
-        }
-        put_utf8(decoded, &at, code_point);
-    }
-    hp->pos = end + 1;
-    decoded[at] = '\0';
-    *out = decoded;
-    *length = at;
     return 1;
 }
 

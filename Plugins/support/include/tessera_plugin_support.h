@@ -230,7 +230,7 @@ TSP_HIDDEN tsp_json_result tsp_json_string(const unsigned char *text, size_t len
                                            size_t *out_length, const char **problem);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Files: opening and mapping                                                                 */
+/* Files: opening, mapping and saving                                                         */
 /* ------------------------------------------------------------------------------------------ */
 
 /** Opens `path` read-only and close-on-exec without blocking on a FIFO; -1 with errno on failure. */
@@ -283,6 +283,38 @@ TSP_HIDDEN void tsp_mapping_hold_view(tsp_mapping *mapping, const void *data, si
 
 /** A tsr_release callback for tensor data in one malloc'ed block: frees the context. [any-thread] */
 TSP_HIDDEN void tsp_release_free(void *context);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Saving a file atomically                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * A file being saved so that no reader ever sees it half-written: it is written to
+ * "<path>.tmp-<pid>", fsynced, renamed over `path`, and the folder fsynced. tsp_save_begin()
+ * creates the temporary file; tsp_save_write() appends, and does nothing once a step has
+ * failed, so a writer can write everything and check once; tsp_save_finish(), which must
+ * follow every tsp_save_begin(), reports the first failure (removing the temporary file) or
+ * puts the file in place.
+ */
+typedef struct tsp_save {
+    const char *path;
+    char *temporary; /**< NULL when out of memory */
+    int fd;          /**< -1 until created */
+    const char *failed; /**< the step that failed first: "create", "write", "fsync", "close" or "rename" */
+    int error;       /**< its errno */
+} tsp_save;
+
+TSP_HIDDEN void tsp_save_begin(tsp_save *save, const char *path);
+
+/** Appends `count` bytes; 0 once anything has failed. */
+TSP_HIDDEN int tsp_save_write(tsp_save *save, const void *bytes, uint64_t count);
+
+/**
+ * Finishes the save: NULL when the file is in place; otherwise TSR_ERR_IO naming the step,
+ * the temporary file, the destination and the system's reason ("cannot write '<tmp>' while
+ * saving '<path>': No space left on device; check that ..."), or TSR_ERR_OUT_OF_MEMORY.
+ */
+TSP_HIDDEN tsr_status *tsp_save_finish(tsp_save *save, const tsr_host_api *api, const char *plugin_name);
 
 #ifdef __cplusplus
 }

@@ -177,3 +177,92 @@ void tsp_release_free(void *context)
 {
     free(context);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Saving a file atomically                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Records the first failed step and its errno. */
+static void save_failed(tsp_save *save, const char *step)
+{
+    if (save->failed != NULL) return;
+    save->failed = step;
+    save->error = errno;
+}
+
+void tsp_save_begin(tsp_save *save, const char *path)
+{
+    memset(save, 0, sizeof *save);
+    save->path = path;
+    save->fd = -1;
+    size_t size = strlen(path) + 32;
+    save->temporary = malloc(size);
+    if (save->temporary == NULL) return; /* tsp_save_finish reports it */
+    snprintf(save->temporary, size, "%s.tmp-%ld", path, (long)getpid());
+    do {
+        save->fd = open(save->temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    } while (save->fd < 0 && errno == EINTR);
+    if (save->fd < 0) save_failed(save, "create");
+}
+
+int tsp_save_write(tsp_save *save, const void *bytes, uint64_t count)
+{
+    if (save->failed != NULL || save->fd < 0) return 0;
+    const unsigned char *at = bytes;
+    while (count > 0) {
+        /* write(2) may take less than asked, and at most about 2 GiB at once on Linux */
+        size_t chunk = count > (uint64_t)(1u << 30) ? (size_t)(1u << 30) : (size_t)count;
+        ssize_t written = write(save->fd, at, chunk);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            save_failed(save, "write");
+            return 0;
+        }
+        at += written;
+        count -= (uint64_t)written;
+    }
+    return 1;
+}
+
+/** fsyncs the directory holding `path` so the rename is durable; best effort. */
+static void sync_parent_directory(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *directory = slash == NULL ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+    if (directory == NULL) return;
+    int fd = open(directory, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(directory);
+}
+
+tsr_status *tsp_save_finish(tsp_save *save, const tsr_host_api *api, const char *plugin_name)
+{
+    if (save->temporary == NULL) return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, plugin_name, "out of memory saving '%s'", save->path);
+    if (save->fd >= 0) {
+        if (save->failed == NULL && fsync(save->fd) != 0) save_failed(save, "fsync");
+        if (close(save->fd) != 0) save_failed(save, "close");
+    }
+    if (save->failed == NULL && rename(save->temporary, save->path) != 0) save_failed(save, "rename");
+    tsr_status *status = NULL;
+    if (save->failed == NULL) {
+        sync_parent_directory(save->path);
+    } else {
+        if (save->fd >= 0) unlink(save->temporary); /* it was created: leave nothing behind */
+        if (strcmp(save->failed, "rename") == 0) {
+            status = tsp_fail(api, TSR_ERR_IO, plugin_name, "cannot rename '%s' to '%s': %s", save->temporary, save->path,
+                              strerror(save->error));
+        } else {
+            status = tsp_fail(api, TSR_ERR_IO, plugin_name,
+                              "cannot %s '%s' while saving '%s': %s; check that the directory exists, is writable and has "
+                              "free space",
+                              save->failed, save->temporary, save->path, strerror(save->error));
+        }
+    }
+    free(save->temporary);
+    save->temporary = NULL;
+    save->fd = -1;
+    return status;
+}

@@ -74,20 +74,6 @@ static tsr_status *gguf_activate(void *instance)
 /* probe                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-static int has_extension(const char *path)
-{
-    static const char extension[] = ".gguf";
-    size_t length = strlen(path), extension_length = sizeof extension - 1;
-    if (length < extension_length) return 0;
-    const char *tail = path + length - extension_length;
-    for (size_t i = 0; i < extension_length; i++) {
-        char c = tail[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != extension[i]) return 0;
-    }
-    return 1;
-}
-
 /** Swaps the bytes of a uint32 (a big-endian file's version read as little-endian). */
 static uint32_t swap32(uint32_t value)
 {
@@ -106,25 +92,17 @@ static tsr_status *gguf_probe(void *instance, const char *path, float *confidenc
         return self->api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": probe() was given a NULL confidence pointer");
     }
     *confidence = 0.0f;
-    if (path == NULL) return NULL;
-    int fd = tsp_open_read_only(path);
-    if (fd < 0) return NULL;
-    struct stat info;
+    unsigned char start[8];
+    size_t got;
+    uint64_t file_size;
+    if (path == NULL || !tsp_probe_start(path, start, sizeof start, &got, &file_size)) return NULL;
     float score = 0.0f;
-    if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
-        unsigned char start[8];
-        ssize_t got;
-        do {
-            got = pread(fd, start, sizeof start, 0);
-        } while (got < 0 && errno == EINTR);
-        if (got == (ssize_t)sizeof start && tsp_read_le32(start) == GGUF_MAGIC) {
-            uint32_t version = tsp_read_le32(start + 4);
-            /* A big-endian file is recognized too, so that load() can say why it refuses it. */
-            if (plausible_version(version) || plausible_version(swap32(version))) score = 0.95f;
-        }
-        if (has_extension(path)) score += 0.05f;
+    if (got == sizeof start && tsp_read_le32(start) == GGUF_MAGIC) {
+        uint32_t version = tsp_read_le32(start + 4);
+        /* A big-endian file is recognized too, so that load() can say why it refuses it. */
+        if (plausible_version(version) || plausible_version(swap32(version))) score = 0.95f;
     }
-    close(fd);
+    if (tsp_has_extension(path, ".gguf")) score += 0.05f;
     *confidence = score > 1.0f ? 1.0f : score;
     return NULL;
 }

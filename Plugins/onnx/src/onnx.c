@@ -74,20 +74,6 @@ static tsr_status *onnx_activate(void *instance)
 /* probe                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-static int has_extension(const char *path)
-{
-    static const char extension[] = ".onnx";
-    size_t length = strlen(path), extension_length = sizeof extension - 1;
-    if (length < extension_length) return 0;
-    const char *tail = path + length - extension_length;
-    for (size_t i = 0; i < extension_length; i++) {
-        char c = tail[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != extension[i]) return 0;
-    }
-    return 1;
-}
-
 /** The wire type of a ModelProto field, or -1 for a field number it does not have. */
 static int model_field_wire(uint64_t number)
 {
@@ -151,21 +137,12 @@ static tsr_status *onnx_probe(void *instance, const char *path, float *confidenc
         return self->api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": probe() was given a NULL confidence pointer");
     }
     *confidence = 0.0f;
-    if (path == NULL) return NULL;
-    int fd = tsp_open_read_only(path);
-    if (fd < 0) return NULL;
-    struct stat info;
-    float score = 0.0f;
-    if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
-        unsigned char start[TESSERA_ONNX_PROBE_BYTES];
-        ssize_t got;
-        do {
-            got = pread(fd, start, sizeof start, 0);
-        } while (got < 0 && errno == EINTR);
-        if (got > 0) score = probe_bytes(start, (size_t)got, (uint64_t)info.st_size);
-        if (has_extension(path)) score += 0.1f;
-    }
-    close(fd);
+    unsigned char start[TESSERA_ONNX_PROBE_BYTES];
+    size_t got;
+    uint64_t file_size;
+    if (path == NULL || !tsp_probe_start(path, start, sizeof start, &got, &file_size)) return NULL;
+    float score = got > 0 ? probe_bytes(start, got, file_size) : 0.0f;
+    if (tsp_has_extension(path, ".onnx")) score += 0.1f;
     *confidence = score > 1.0f ? 1.0f : score;
     return NULL;
 }

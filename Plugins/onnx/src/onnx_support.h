@@ -12,14 +12,10 @@
 
 #include <tessera/tessera.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tessera_onnx.h"
 #include "tessera_plugin_support.h"

@@ -237,6 +237,17 @@ TSP_HIDDEN tsp_json_result tsp_json_string(const unsigned char *text, size_t len
 TSP_HIDDEN int tsp_open_read_only(const char *path);
 
 /**
+ * For probe(): when `path` is a regular file that can be opened, reads up to `size` bytes from
+ * its start into `buffer` (*count says how many: fewer for a shorter file, 0 when reading
+ * fails), sets *file_size and returns 1. Returns 0 for anything else (missing, unreadable, a
+ * directory, a FIFO), which a probe answers with confidence 0.
+ */
+TSP_HIDDEN int tsp_probe_start(const char *path, unsigned char *buffer, size_t size, size_t *count, uint64_t *file_size);
+
+/** 1 when `path` ends in `extension` (e.g. ".onnx"), ignoring ASCII case. */
+TSP_HIDDEN int tsp_has_extension(const char *path, const char *extension);
+
+/**
  * A read-only mapping of a whole file, unmapped when the last reference is released. Format
  * plugins hand tensors to the host as views into it (zero-copy): each view holds a reference,
  * and so does the loader while it runs.

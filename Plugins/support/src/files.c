@@ -29,6 +29,40 @@ int tsp_open_read_only(const char *path)
     return fd;
 }
 
+int tsp_probe_start(const char *path, unsigned char *buffer, size_t size, size_t *count, uint64_t *file_size)
+{
+    *count = 0;
+    *file_size = 0;
+    int fd = tsp_open_read_only(path);
+    if (fd < 0) return 0;
+    struct stat info;
+    int regular = fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+    if (regular) {
+        ssize_t got;
+        do {
+            got = pread(fd, buffer, size, 0);
+        } while (got < 0 && errno == EINTR);
+        *count = got > 0 ? (size_t)got : 0;
+        *file_size = (uint64_t)info.st_size;
+    }
+    close(fd);
+    return regular;
+}
+
+int tsp_has_extension(const char *path, const char *extension)
+{
+    size_t length = strlen(path), extension_length = strlen(extension);
+    if (length < extension_length) return 0;
+    const char *tail = path + length - extension_length;
+    for (size_t i = 0; i < extension_length; i++) {
+        char a = tail[i], b = extension[i];
+        if (a >= 'A' && a <= 'Z') a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z') b = (char)(b - 'A' + 'a');
+        if (a != b) return 0;
+    }
+    return 1;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The shared mapping                                                                         */
 /* ------------------------------------------------------------------------------------------ */

@@ -3,7 +3,8 @@
  *
  * Tensor data reaches the host in one of three ways:
  *  - raw_data (in the model or in an external data file) whose address is aligned to the
- *    element size: a view into the mapping, with a release that drops a reference on it;
+ *    element size: a view into the mapping, with the release of tsp_mapping_hold_view (a
+ *    reference on the mapping; the tensor's pages go back to the kernel when it is dropped);
  *  - raw_data that is not aligned: a view with release NULL, which the host copies;
  *  - typed fields (float_data, int32_data, ...): decoded into a malloc'ed buffer released with
  *    free.

@@ -634,6 +634,17 @@ int fuzz_munmap(void *address, size_t length)
     die("munmap of %p, which is not a live mapping (a double release?)", address);
 }
 
+int fuzz_madvise(void *address, size_t length, int advice)
+{
+    (void)advice;
+    const unsigned char *start = address;
+    for (size_t slot = 0; slot < 64; slot++) {
+        const unsigned char *base = g_mappings[slot].base;
+        if (base != NULL && start >= base && length <= g_mappings[slot].length - (size_t)(start - base)) return 0;
+    }
+    die("madvise of %zu bytes at %p, which is not inside a live mapping", length, address);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Driving the plugin                                                                         */
 /* ------------------------------------------------------------------------------------------ */

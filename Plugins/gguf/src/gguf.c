@@ -22,7 +22,7 @@
 
 #include "tessera_gguf.h"
 
-#include "gguf_support.h"  /* ggml types, little-endian reads, half floats, UTF-8, the mapping */
+#include "gguf_support.h"  /* ggml types, value types, names in messages */
 #include "gguf_header.h"   /* header, metadata and tensor infos */
 #include "gguf_layout.h"   /* sizes, alignment, bounds, duplicates, overlaps */
 #include "gguf_handover.h" /* views and Q8_0 dequantization */
@@ -62,7 +62,7 @@ static tsr_status *gguf_create(const tsr_host_api *api, tsr_host *host, void **i
 static tsr_status *gguf_activate(void *instance)
 {
     gguf_plugin *self = instance;
-    if (!host_is_little_endian()) {
+    if (!tsp_host_is_little_endian()) {
         return self->api->status_create(TSR_ERR_UNSUPPORTED,
                                         PLUGIN_NAME ": this plugin reads little-endian GGUF files and does not byte-swap; "
                                         "it cannot run on a big-endian machine");
@@ -73,20 +73,6 @@ static tsr_status *gguf_activate(void *instance)
 /* ------------------------------------------------------------------------------------------ */
 /* probe                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
-
-static int has_extension(const char *path)
-{
-    static const char extension[] = ".gguf";
-    size_t length = strlen(path), extension_length = sizeof extension - 1;
-    if (length < extension_length) return 0;
-    const char *tail = path + length - extension_length;
-    for (size_t i = 0; i < extension_length; i++) {
-        char c = tail[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != extension[i]) return 0;
-    }
-    return 1;
-}
 
 /** Swaps the bytes of a uint32 (a big-endian file's version read as little-endian). */
 static uint32_t swap32(uint32_t value)
@@ -106,25 +92,17 @@ static tsr_status *gguf_probe(void *instance, const char *path, float *confidenc
         return self->api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": probe() was given a NULL confidence pointer");
     }
     *confidence = 0.0f;
-    if (path == NULL) return NULL;
-    int fd = open_read_only(path);
-    if (fd < 0) return NULL;
-    struct stat info;
+    unsigned char start[8];
+    size_t got;
+    uint64_t file_size;
+    if (path == NULL || !tsp_probe_start(path, start, sizeof start, &got, &file_size)) return NULL;
     float score = 0.0f;
-    if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
-        unsigned char start[8];
-        ssize_t got;
-        do {
-            got = pread(fd, start, sizeof start, 0);
-        } while (got < 0 && errno == EINTR);
-        if (got == (ssize_t)sizeof start && read_le32(start) == GGUF_MAGIC) {
-            uint32_t version = read_le32(start + 4);
-            /* A big-endian file is recognized too, so that load() can say why it refuses it. */
-            if (plausible_version(version) || plausible_version(swap32(version))) score = 0.95f;
-        }
-        if (has_extension(path)) score += 0.05f;
+    if (got == sizeof start && tsp_read_le32(start) == GGUF_MAGIC) {
+        uint32_t version = tsp_read_le32(start + 4);
+        /* A big-endian file is recognized too, so that load() can say why it refuses it. */
+        if (plausible_version(version) || plausible_version(swap32(version))) score = 0.95f;
     }
-    close(fd);
+    if (tsp_has_extension(path, ".gguf")) score += 0.05f;
     *confidence = score > 1.0f ? 1.0f : score;
     return NULL;
 }
@@ -133,65 +111,31 @@ static tsr_status *gguf_probe(void *instance, const char *path, float *confidenc
 /* load                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Maps `path` read-only; on success *out holds one reference. */
-static tsr_status *map_file(const tsr_host_api *api, const char *path, mapping **out)
+/** Maps `path` read-only and checks it can hold the fixed header; on success *out holds one reference. */
+static tsr_status *map_file(const tsr_host_api *api, const char *path, tsp_mapping **out)
 {
-    *out = NULL;
-    int fd = open_read_only(path);
-    if (fd < 0) {
-        int error = errno;
-        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME, "cannot open '%s': %s", path,
-                        strerror(error));
+    tsr_status *status = tsp_map_file(api, PLUGIN_NAME, path, NULL, "a .gguf file", out);
+    if (status != NULL) return status;
+    uint64_t size = tsp_mapping_size(*out);
+    if (size < GGUF_HEADER_BYTES) {
+        tsp_mapping_release(*out);
+        *out = NULL;
+        return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME, "'%s' is %" PRIu64 " bytes, too short for the %u-byte GGUF header",
+                        path, size, GGUF_HEADER_BYTES);
     }
-    struct stat info;
-    tsr_status *status = NULL;
-    if (fstat(fd, &info) != 0) {
-        int error = errno;
-        status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot stat '%s': %s", path, strerror(error));
-    } else if (S_ISDIR(info.st_mode)) {
-        status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s' is a directory; give the path of a .gguf file", path);
-    } else if (!S_ISREG(info.st_mode)) {
-        status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s' is not a regular file", path);
-    } else if ((uint64_t)info.st_size < GGUF_HEADER_BYTES) {
-        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME,
-                          "'%s' is %" PRIu64 " bytes, too short for the %u-byte GGUF header", path, (uint64_t)info.st_size,
-                          GGUF_HEADER_BYTES);
-    } else if ((uint64_t)info.st_size > (uint64_t)SIZE_MAX) {
-        status = tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "'%s' is too large to map on this machine", path);
-    }
-    if (status != NULL) {
-        close(fd);
-        return status;
-    }
-    size_t size = (size_t)info.st_size;
-    void *base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_error = errno;
-    close(fd);
-    if (base == MAP_FAILED) {
-        return tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot map '%s' (%zu bytes): %s", path, size, strerror(map_error));
-    }
-    mapping *m = malloc(sizeof *m);
-    if (m == NULL) {
-        munmap(base, size);
-        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory loading '%s'", path);
-    }
-    m->base = base;
-    m->size = size;
-    atomic_init(&m->references, 1);
-    *out = m;
     return NULL;
 }
 
 /** Checks magic and version; reads the two counts. */
 static int read_fixed_header(gguf_cursor *c, uint32_t *version, uint64_t *tensor_count, uint64_t *kv_count)
 {
-    uint32_t magic = read_le32(c->base);
+    uint32_t magic = tsp_read_le32(c->base);
     if (magic != GGUF_MAGIC) {
         return cursor_fail(c, TSR_ERR_CORRUPT_DATA, "the file does not start with the GGUF magic \"GGUF\" (its first bytes "
                            "are %02x %02x %02x %02x); it is not a GGUF file",
                            c->base[0], c->base[1], c->base[2], c->base[3]);
     }
-    *version = read_le32(c->base + 4);
+    *version = tsp_read_le32(c->base + 4);
     if ((*version & 0xFFFFu) == 0 && *version != 0) {
         return cursor_fail(c, TSR_ERR_UNSUPPORTED, "the file is a big-endian GGUF (version %" PRIu32 " stored big-endian); "
                            "this plugin reads little-endian files only (convert it with gguf-py's gguf_convert_endian.py)",
@@ -205,8 +149,8 @@ static int read_fixed_header(gguf_cursor *c, uint32_t *version, uint64_t *tensor
         return cursor_fail(c, TSR_ERR_UNSUPPORTED, "the file is GGUF version %" PRIu32 "; this plugin reads versions %d and %d",
                            *version, TESSERA_GGUF_MIN_VERSION, TESSERA_GGUF_MAX_VERSION);
     }
-    *tensor_count = read_le64(c->base + 8);
-    *kv_count = read_le64(c->base + 16);
+    *tensor_count = tsp_read_le64(c->base + 8);
+    *kv_count = tsp_read_le64(c->base + 16);
     c->pos = GGUF_HEADER_BYTES;
     return 1;
 }
@@ -280,6 +224,12 @@ static void warn_skipped(gguf_plugin *self, const char *path, const gguf_tensor 
     free(text.data);
 }
 
+/** 1 when a metadata string (inside the mapping) is UTF-8 without NUL bytes, so it can be shown. */
+static int shows_as_text(const gguf_string *s)
+{
+    return tsp_utf8_invalid_offset(s->data, (size_t)s->length, TSP_UTF8_REJECT_NUL) == s->length;
+}
+
 /** The one-line summary of a successful load. */
 static void log_summary(gguf_plugin *self, const char *path, uint32_t version, const gguf_metadata *meta, uint64_t tensor_count,
                         const handover_stats *stats)
@@ -288,11 +238,11 @@ static void log_summary(gguf_plugin *self, const char *path, uint32_t version, c
     snprintf(architecture, sizeof architecture, "(none)");
     snprintf(name, sizeof name, "(none)");
     /* Metadata strings are not checked to be UTF-8; show them only when they are, cut short. */
-    if (meta->architecture.length > 0 && utf8_bad_offset(meta->architecture.data, meta->architecture.length) == meta->architecture.length) {
+    if (meta->architecture.length > 0 && shows_as_text(&meta->architecture)) {
         snprintf(architecture, sizeof architecture, "'%.*s'", shown_length(meta->architecture.data, meta->architecture.length, 64),
                  (const char *)meta->architecture.data);
     }
-    if (meta->name.length > 0 && utf8_bad_offset(meta->name.data, meta->name.length) == meta->name.length) {
+    if (meta->name.length > 0 && shows_as_text(&meta->name)) {
         snprintf(name, sizeof name, "'%.*s'", shown_length(meta->name.data, meta->name.length, 64), (const char *)meta->name.data);
     }
     char message[1024];
@@ -312,11 +262,12 @@ static tsr_status *gguf_load(void *instance, const char *path, tsr_graph *graph)
     if (path == NULL || graph == NULL) {
         return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": load() needs a path and a graph, got NULL");
     }
-    mapping *m;
+    tsp_mapping *m;
     tsr_status *status = map_file(api, path, &m);
     if (status != NULL) return status;
 
-    gguf_cursor c = {api, path, m->base, (uint64_t)m->size, 0, NULL};
+    const unsigned char *bytes = tsp_mapping_bytes(m);
+    gguf_cursor c = {api, path, bytes, (uint64_t)tsp_mapping_size(m), 0, NULL};
     gguf_metadata meta;
     memset(&meta, 0, sizeof meta);
     gguf_tensor *tensors = NULL;
@@ -343,7 +294,7 @@ static tsr_status *gguf_load(void *instance, const char *path, tsr_graph *graph)
     ok = ok && check_layout(&c, tensors, tensor_count, meta.alignment, data_size) &&
          check_supported(&c, tensors, tensor_count, self->skip_unsupported);
 
-    const unsigned char *data = (const unsigned char *)m->base + (data_start <= c.size ? data_start : 0);
+    const unsigned char *data = bytes + (data_start <= c.size ? data_start : 0);
     for (uint64_t i = 0; i < tensor_count && ok; i++) {
         const gguf_tensor *t = &tensors[i];
         if (t->type == NULL || t->type->handling == HANDLE_UNSUPPORTED) {
@@ -360,7 +311,7 @@ static tsr_status *gguf_load(void *instance, const char *path, tsr_graph *graph)
     }
     free(tensors);
     free(meta.keys);
-    mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's views */
+    tsp_mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's views */
     return c.status;
 }
 

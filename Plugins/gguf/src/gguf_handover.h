@@ -19,7 +19,7 @@ static void dequantize_q8_0(const unsigned char *in, uint64_t blocks, float *out
 {
     for (uint64_t b = 0; b < blocks; b++) {
         const unsigned char *block = in + b * 34;
-        float scale = half_to_float(read_le16(block));
+        float scale = tsp_half_to_float(tsp_read_le16(block));
         for (int j = 0; j < Q8_0_BLOCK; j++) {
             out[b * Q8_0_BLOCK + (uint64_t)j] = scale * (float)(int8_t)block[2 + j];
         }
@@ -38,7 +38,7 @@ typedef struct handover_stats {
  * Adds tensor `t` (whose type is one load() handles) as an initializer. `data` is the start of
  * the data section inside mapping `m`.
  */
-static int hand_over(gguf_cursor *c, tsr_graph *graph, mapping *m, const unsigned char *data, const gguf_tensor *t,
+static int hand_over(gguf_cursor *c, tsr_graph *graph, tsp_mapping *m, const unsigned char *data, const gguf_tensor *t,
                      handover_stats *stats)
 {
     const tsr_host_api *api = c->api;
@@ -70,7 +70,7 @@ static int hand_over(gguf_cursor *c, tsr_graph *graph, mapping *m, const unsigne
             }
             dequantize_q8_0(data + t->offset, t->elements / Q8_0_BLOCK, values);
             view.data = values;
-            release.release = free_release;
+            release.release = tsp_release_free;
             release.context = values;
             passed = &release;
         }
@@ -82,9 +82,7 @@ static int hand_over(gguf_cursor *c, tsr_graph *graph, mapping *m, const unsigne
             /* A view the host can read as its element type must be aligned to it; a file with a
                smaller general.alignment can place one elsewhere, and then the host copies it. */
             if ((uintptr_t)view.data % t->type->type_size == 0) {
-                mapping_retain(m);
-                release.release = mapping_release;
-                release.context = m;
+                tsp_mapping_hold_view(m, view.data, (size_t)t->bytes, &release);
                 passed = &release;
                 stats->zero_copy++;
             } else {

@@ -71,7 +71,7 @@ static int cursor_need(gguf_cursor *c, uint64_t count, const char *what)
 static int cursor_u32(gguf_cursor *c, const char *what, uint32_t *out)
 {
     if (!cursor_need(c, 4, what)) return 0;
-    *out = read_le32(c->base + c->pos);
+    *out = tsp_read_le32(c->base + c->pos);
     c->pos += 4;
     return 1;
 }
@@ -79,7 +79,7 @@ static int cursor_u32(gguf_cursor *c, const char *what, uint32_t *out)
 static int cursor_u64(gguf_cursor *c, const char *what, uint64_t *out)
 {
     if (!cursor_need(c, 8, what)) return 0;
-    *out = read_le64(c->base + c->pos);
+    *out = tsp_read_le64(c->base + c->pos);
     c->pos += 8;
     return 1;
 }
@@ -103,11 +103,11 @@ static int cursor_string(gguf_cursor *c, const char *what, gguf_string *out)
 static int check_name(gguf_cursor *c, const gguf_string *name, const char *what, uint64_t at)
 {
     if (name->length == 0) return cursor_fail(c, TSR_ERR_CORRUPT_DATA, "the name of %s (byte %" PRIu64 ") is empty", what, at);
-    uint64_t bad = utf8_bad_offset(name->data, name->length);
+    /* The name lies inside the mapping, so its length fits a size_t. */
+    size_t bad = tsp_utf8_invalid_offset(name->data, (size_t)name->length, TSP_UTF8_REJECT_NUL);
     if (bad < name->length) {
-        return cursor_fail(c, TSR_ERR_CORRUPT_DATA,
-                           "the name of %s (byte %" PRIu64 ") is not UTF-8 or holds a NUL byte (at its byte %" PRIu64 ")",
-                           what, at, bad);
+        return cursor_fail(c, TSR_ERR_CORRUPT_DATA, "the name of %s (byte %" PRIu64 ") %s (at its byte %zu)", what, at,
+                           tsp_utf8_problem(name->data, bad), bad);
     }
     return 1;
 }
@@ -270,7 +270,7 @@ static int read_metadata(gguf_cursor *c, uint64_t count, gguf_metadata *meta)
             if (type != GGUF_UINT32) {
                 return value_fail(c, key, TSR_ERR_CORRUPT_DATA, "it must be a UINT32, but it is a %s", k_value_type_names[type]);
             }
-            uint32_t alignment = read_le32(c->base + value_at);
+            uint32_t alignment = tsp_read_le32(c->base + value_at);
             if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
                 return value_fail(c, key, TSR_ERR_CORRUPT_DATA, "it is %" PRIu32 "; it must be a power of two", alignment);
             }

@@ -1,7 +1,7 @@
 /*
- * gguf_support.h — the ggml type table, little-endian reads, half floats, UTF-8 checks and the
- * reference-counted file mapping. (The error and settings helpers are the shared tsp_* ones
- * from Plugins/support.)
+ * gguf_support.h — the ggml type table, metadata value types and names cut short for messages.
+ * (Errors, settings, byte order, half floats, UTF-8 checks and the reference-counted file
+ * mapping are the shared tsp_* helpers of Plugins/support.)
  *
  * Private to gguf.c, which includes it exactly once. It holds static definitions on purpose:
  * the plugin is one translation unit, so every function is static and the library exports
@@ -12,17 +12,10 @@
 
 #include <tessera/tessera.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tessera_gguf.h"
 #include "tessera_plugin_support.h"
@@ -132,96 +125,9 @@ static const char *const k_value_type_names[GGUF_VALUE_TYPE_COUNT] = {
 /** Bytes of a scalar value type; 0 for STRING and ARRAY. */
 static const uint8_t k_value_type_sizes[GGUF_VALUE_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
 
-static int host_is_little_endian(void)
-{
-    const uint16_t probe = 1;
-    unsigned char first;
-    memcpy(&first, &probe, 1);
-    return first == 1;
-}
-
 /* ------------------------------------------------------------------------------------------ */
-/* Little-endian reads and half floats                                                        */
+/* Names in messages                                                                          */
 /* ------------------------------------------------------------------------------------------ */
-
-static uint16_t read_le16(const unsigned char *bytes)
-{
-    return (uint16_t)(bytes[0] | bytes[1] << 8);
-}
-
-static uint32_t read_le32(const unsigned char *bytes)
-{
-    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
-}
-
-static uint64_t read_le64(const unsigned char *bytes)
-{
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; i--) value = (value << 8) | bytes[i];
-    return value;
-}
-
-/** IEEE 754 binary16 to binary32, exactly (every half is a float). */
-static float half_to_float(uint16_t half)
-{
-    uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
-    uint32_t exponent = (half >> 10) & 0x1Fu;
-    uint32_t mantissa = half & 0x3FFu;
-    uint32_t bits;
-    if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | (mantissa << 13); /* infinity or NaN */
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        bits = sign; /* signed zero */
-    } else {
-        /* subnormal half: normalize it */
-        exponent = 113;
-        while ((mantissa & 0x400u) == 0) {
-            mantissa <<= 1;
-            exponent--;
-        }
-        bits = sign | (exponent << 23) | ((mantissa & 0x3FFu) << 13);
-    }
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return value;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* UTF-8                                                                                      */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Length of the valid UTF-8 sequence at s (bounded by end), or 0 when invalid. NUL is invalid here. */
-static size_t utf8_step(const unsigned char *s, const unsigned char *end)
-{
-    size_t left = (size_t)(end - s);
-    unsigned char c = s[0];
-    if (c == 0) return 0;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned char low = c == 0xE0 ? 0xA0 : 0x80, high = c == 0xED ? 0x9F : 0xBF;
-        return left >= 3 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned char low = c == 0xF0 ? 0x90 : 0x80, high = c == 0xF4 ? 0x8F : 0xBF;
-        return left >= 4 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
-/** Offset of the first byte that is not valid UTF-8 (or is NUL), or `length` when all is fine. */
-static uint64_t utf8_bad_offset(const unsigned char *text, uint64_t length)
-{
-    const unsigned char *at = text, *end = text + length;
-    while (at < end) {
-        size_t step = utf8_step(at, end);
-        if (step == 0) return (uint64_t)(at - text);
-        at += step;
-    }
-    return length;
-}
 
 /**
  * How many bytes of the valid UTF-8 text[0..length) to show in a message: at most `limit`,
@@ -233,51 +139,6 @@ static int shown_length(const unsigned char *text, uint64_t length, uint64_t lim
     uint64_t cut = limit;
     while (cut > 0 && (text[cut] & 0xC0) == 0x80) cut--;
     return (int)cut;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* The shared mapping                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-/**
- * A read-only mapping of a whole file, unmapped when the last reference is released. Tensors
- * handed to the host zero-copy each hold one reference; the loader holds one while it runs.
- */
-typedef struct mapping {
-    void *base;
-    size_t size;
-    atomic_size_t references;
-} mapping;
-
-/** tsr_release callback: drops one reference. Self-contained, so it may run after destroy(). [any-thread] */
-static void mapping_release(void *context)
-{
-    mapping *m = context;
-    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
-        munmap(m->base, m->size);
-        free(m);
-    }
-}
-
-static void mapping_retain(mapping *m)
-{
-    atomic_fetch_add_explicit(&m->references, 1, memory_order_relaxed);
-}
-
-/** tsr_release callback for malloc'ed tensor data (dequantized weights). [any-thread] */
-static void free_release(void *context)
-{
-    free(context);
-}
-
-/** Opens `path` read-only without blocking on FIFOs; -1 with errno on failure. */
-static int open_read_only(const char *path)
-{
-    int fd;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
-    return fd;
 }
 
 #endif /* TESSERA_GGUF_SUPPORT_H */

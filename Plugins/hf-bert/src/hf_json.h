@@ -4,7 +4,8 @@
  * RFC 8259 and nothing more: no comments, no trailing commas, no NaN or Infinity (which
  * Python's json module writes, but transformers never puts in a BERT config), UTF-8 only,
  * nesting at most TESSERA_HF_BERT_MAX_JSON_DEPTH deep. Duplicate keys are kept; lookups find
- * the last, as Python's json.load does.
+ * the last, as Python's json.load does. Strings are decoded by tsp_json_string, which the
+ * safetensors header parser in Plugins/support uses too.
  *
  * Private to hf_bert.c, which includes it exactly once: every definition is static, so the
  * library exports nothing but tsr_plugin_entry.
@@ -99,101 +100,13 @@ static int json_literal(json_parser *p, const char *word, json_kind kind, json_v
     return 1;
 }
 
-static int json_hex4(json_parser *p, unsigned long *out)
-{
-    if (p->length - p->pos < 4) return 0;
-    unsigned long value = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = p->text[p->pos + (size_t)i], digit;
-        if (c >= '0' && c <= '9') digit = c - '0';
-        else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-        else return 0;
-        value = value * 16 + (unsigned long)digit;
-    }
-    p->pos += 4;
-    *out = value;
-    return 1;
-}
-
-static void json_put_utf8(char *out, size_t *at, unsigned long code_point)
-{
-    if (code_point < 0x80) {
-        out[(*at)++] = (char)code_point;
-    } else if (code_point < 0x800) {
-        out[(*at)++] = (char)(0xC0 | (code_point >> 6));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    } else if (code_point < 0x10000) {
-        out[(*at)++] = (char)(0xE0 | (code_point >> 12));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 6) & 0x3F));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    } else {
-        out[(*at)++] = (char)(0xF0 | (code_point >> 18));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 12) & 0x3F));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 6) & 0x3F));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    }
-}
-
 /** Parses the string at p->pos (a '"') into a malloc'ed, decoded, NUL-terminated copy. */
 static int json_string(json_parser *p, char **out, size_t *length)
 {
-    *out = NULL;
-    if (json_peek(p) != '"') return json_fail(p, "expected a string");
-    size_t end = ++p->pos;
-    while (end < p->length && p->text[end] != '"') end += p->text[end] == '\\' ? 2 : 1;
-    if (end >= p->length) {
-        p->pos = p->length;
-        return json_fail(p, "a string is not terminated");
-    }
-    char *decoded = malloc(end - p->pos + 1); /* escapes only ever shrink */
-    if (decoded == NULL) return json_out_of_memory(p);
-    size_t at = 0;
-    while (p->pos < end) {
-        unsigned char c = p->text[p->pos];
-        if (c < 0x20) {
-            free(decoded);
-            return json_fail(p, "a control character must be escaped inside a string");
-        }
-        if (c != '\\') {
-            decoded[at++] = (char)c;
-            p->pos++;
-            continue;
-        }
-        size_t escape_at = p->pos++;
-        unsigned char e = p->text[p->pos++];
-        const char *simple = e != '\0' ? strchr("\"\\/bfnrt", e) : NULL;
-        if (simple != NULL) {
-            decoded[at++] = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
-            continue;
-        }
-        unsigned long unit = 0, low = 0;
-        const char *problem = NULL;
-        if (e != 'u') {
-            problem = "invalid escape sequence in a string";
-        } else if (!json_hex4(p, &unit)) {
-            problem = "\\u must be followed by four hex digits";
-        } else if (unit >= 0xD800 && unit <= 0xDBFF) {
-            if (p->pos + 1 < end && p->text[p->pos] == '\\' && p->text[p->pos + 1] == 'u') {
-                p->pos += 2;
-                if (!json_hex4(p, &low)) low = 0;
-            }
-            if (low < 0xDC00 || low > 0xDFFF) problem = "a UTF-16 high surrogate escape is not followed by a low surrogate";
-            else unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-        } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
-            problem = "a UTF-16 low surrogate escape has no high surrogate before it";
-        }
-        if (problem != NULL) {
-            p->pos = escape_at;
-            free(decoded);
-            return json_fail(p, problem);
-        }
-        json_put_utf8(decoded, &at, unit);
-    }
-    p->pos = end + 1;
-    decoded[at] = '\0';
-    *out = decoded;
-    *length = at;
+    const char *problem;
+    tsp_json_result result = tsp_json_string(p->text, p->length, &p->pos, out, length, &problem);
+    if (result == TSP_JSON_INVALID) return json_fail(p, problem);
+    if (result == TSP_JSON_OUT_OF_MEMORY) return json_out_of_memory(p);
     return 1;
 }
 
@@ -327,7 +240,7 @@ static int json_parse(const unsigned char *text, size_t length, json_value *out,
 {
     memset(out, 0, sizeof *out);
     json_parser p = {text, length, 0, 0, {NULL, 0, 0}};
-    size_t invalid = tsp_utf8_invalid_offset(text, length);
+    size_t invalid = tsp_utf8_invalid_offset(text, length, TSP_UTF8_ALLOW_NUL);
     if (invalid < length) {
         p.pos = invalid;
         json_fail(&p, "the text is not valid UTF-8");

@@ -163,44 +163,6 @@ static tsr_status *resolve_weights(const tsr_host_api *api, const char *path, co
 /* Handing tensors to the host                                                                */
 /* ------------------------------------------------------------------------------------------ */
 
-/** IEEE binary16 bits to float, subnormals, infinities and NaN included. */
-static float half_to_float(uint16_t half)
-{
-    uint32_t sign = (uint32_t)(half & 0x8000u) << 16, exponent = (half >> 10) & 0x1Fu, mantissa = half & 0x3FFu, bits;
-    if (exponent == 0 && mantissa == 0) {
-        bits = sign;
-    } else if (exponent == 0) {
-        exponent = 127 - 15 + 1;
-        while ((mantissa & 0x400u) == 0) {
-            mantissa <<= 1;
-            exponent--;
-        }
-        bits = sign | (exponent << 23) | ((mantissa & 0x3FFu) << 13);
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
-    }
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return value;
-}
-
-/** bfloat16 bits to float: the top half of a float's bits. */
-static float bfloat_to_float(uint16_t bfloat)
-{
-    uint32_t bits = (uint32_t)bfloat << 16;
-    float value;
-    memcpy(&value, &bits, sizeof value);
-    return value;
-}
-
-/** tsr_release callback for the widened copies. [any-thread] */
-static void free_buffer(void *buffer)
-{
-    free(buffer);
-}
-
 /** Adds one checked tensor to the graph as an FP32 initializer named weight->name. */
 static tsr_status *add_weight(const tsr_host_api *api, tsr_graph *graph, const weight *w, const tsp_st_file *file)
 {
@@ -221,11 +183,7 @@ static tsr_status *add_weight(const tsr_host_api *api, tsr_graph *graph, const w
     if (t->dtype->dtype == TSR_DTYPE_FP32) {
         view.data = (void *)bytes;
         /* The engine reads floats in place, so only an aligned view is lent; the host copies the rest. */
-        if ((uintptr_t)bytes % sizeof(float) == 0) {
-            tsp_mapping_retain(file->mapping);
-            release.release = tsp_mapping_release;
-            release.context = file->mapping;
-        }
+        if ((uintptr_t)bytes % sizeof(float) == 0) tsp_mapping_hold_view(file->mapping, bytes, (size_t)view.byte_size, &release);
     } else {
         if (elements > SIZE_MAX / sizeof(float)) {
             return tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "tensor '%s' is too large to widen to F32", t->name);
@@ -237,12 +195,11 @@ static tsr_status *add_weight(const tsr_host_api *api, tsr_graph *graph, const w
         }
         int half = t->dtype->dtype == TSR_DTYPE_FP16;
         for (uint64_t i = 0; i < elements; i++) {
-            uint16_t bits;
-            memcpy(&bits, bytes + 2 * i, sizeof bits); /* little-endian, checked in activate() */
-            wide[i] = half ? half_to_float(bits) : bfloat_to_float(bits);
+            uint16_t bits = tsp_read_le16(bytes + 2 * i);
+            wide[i] = half ? tsp_half_to_float(bits) : tsp_bfloat16_to_float(bits);
         }
         view.data = wide;
-        release.release = free_buffer;
+        release.release = tsp_release_free;
         release.context = wide;
     }
     /* With a release, the host calls it exactly once, also when this fails. */

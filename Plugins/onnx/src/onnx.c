@@ -23,13 +23,12 @@
  * -fvisibility=hidden.
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* madvise */
 
 #include <tessera/tessera.h>
 
 #include "tessera_onnx.h"
 
-#include "onnx_support.h" /* dtypes, UTF-8, the mapping, the arena */
+#include "onnx_support.h" /* dtypes, float bits, the arena */
 #include "onnx_wire.h"    /* the protobuf wire-format decoder */
 #include "onnx_model.h"   /* ModelProto, GraphProto, NodeProto, ... */
 #include "onnx_loader.h"  /* load(): building the host graph */
@@ -63,7 +62,7 @@ static tsr_status *onnx_create(const tsr_host_api *api, tsr_host *host, void **i
 static tsr_status *onnx_activate(void *instance)
 {
     onnx_plugin *self = instance;
-    if (!host_is_little_endian()) {
+    if (!tsp_host_is_little_endian()) {
         return self->api->status_create(TSR_ERR_UNSUPPORTED,
                                         PLUGIN_NAME ": ONNX tensor data is little-endian and this plugin does not byte-swap; "
                                         "it cannot run on a big-endian machine");
@@ -74,20 +73,6 @@ static tsr_status *onnx_activate(void *instance)
 /* ------------------------------------------------------------------------------------------ */
 /* probe                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
-
-static int has_extension(const char *path)
-{
-    static const char extension[] = ".onnx";
-    size_t length = strlen(path), extension_length = sizeof extension - 1;
-    if (length < extension_length) return 0;
-    const char *tail = path + length - extension_length;
-    for (size_t i = 0; i < extension_length; i++) {
-        char c = tail[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != extension[i]) return 0;
-    }
-    return 1;
-}
 
 /** The wire type of a ModelProto field, or -1 for a field number it does not have. */
 static int model_field_wire(uint64_t number)
@@ -152,21 +137,12 @@ static tsr_status *onnx_probe(void *instance, const char *path, float *confidenc
         return self->api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": probe() was given a NULL confidence pointer");
     }
     *confidence = 0.0f;
-    if (path == NULL) return NULL;
-    int fd = open_read_only(path);
-    if (fd < 0) return NULL;
-    struct stat info;
-    float score = 0.0f;
-    if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
-        unsigned char start[TESSERA_ONNX_PROBE_BYTES];
-        ssize_t got;
-        do {
-            got = pread(fd, start, sizeof start, 0);
-        } while (got < 0 && errno == EINTR);
-        if (got > 0) score = probe_bytes(start, (size_t)got, (uint64_t)info.st_size);
-        if (has_extension(path)) score += 0.1f;
-    }
-    close(fd);
+    unsigned char start[TESSERA_ONNX_PROBE_BYTES];
+    size_t got;
+    uint64_t file_size;
+    if (path == NULL || !tsp_probe_start(path, start, sizeof start, &got, &file_size)) return NULL;
+    float score = got > 0 ? probe_bytes(start, got, file_size) : 0.0f;
+    if (tsp_has_extension(path, ".onnx")) score += 0.1f;
     *confidence = score > 1.0f ? 1.0f : score;
     return NULL;
 }
@@ -215,19 +191,19 @@ static tsr_status *onnx_load(void *instance, const char *path, tsr_graph *graph)
     if (path == NULL || graph == NULL) {
         return api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": load() needs a path and a graph, got NULL");
     }
-    mapping *m;
-    tsr_status *status = map_file(api, path, path, "model", &m);
+    tsp_mapping *m;
+    tsr_status *status = tsp_map_file(api, PLUGIN_NAME, path, NULL, "a .onnx file", &m);
     if (status != NULL) return status;
-    if (m->size == 0) {
-        mapping_release(m);
+    if (tsp_mapping_size(m) == 0) {
+        tsp_mapping_release(m);
         return tsp_fail(api, TSR_ERR_CORRUPT_DATA, PLUGIN_NAME, "'%s' is empty (0 bytes); it is not an ONNX model", path);
     }
     loader l;
     memset(&l, 0, sizeof l);
     l.d.api = api;
     l.d.path = path;
-    l.d.base = m->base;
-    l.d.size = m->size;
+    l.d.base = tsp_mapping_bytes(m);
+    l.d.size = tsp_mapping_size(m);
     l.host = self->host;
     l.graph = graph;
     l.file = m;
@@ -250,7 +226,7 @@ static tsr_status *onnx_load(void *instance, const char *path, tsr_graph *graph)
     }
     status = l.d.status;
     loader_free(&l);
-    mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's tensors */
+    tsp_mapping_release(m); /* the loader's own reference: the mapping now lives as long as the host's tensors */
     return status;
 }
 

@@ -3,7 +3,8 @@
  *
  * Tensor data reaches the host in one of three ways:
  *  - raw_data (in the model or in an external data file) whose address is aligned to the
- *    element size: a view into the mapping, with a release that drops a reference on it;
+ *    element size: a view into the mapping, with the release of tsp_mapping_hold_view (a
+ *    reference on the mapping; the tensor's pages go back to the kernel when it is dropped);
  *  - raw_data that is not aligned: a view with release NULL, which the host copies;
  *  - typed fields (float_data, int32_data, ...): decoded into a malloc'ed buffer released with
  *    free.
@@ -76,14 +77,14 @@ static int name_set_contains(const name_set *set, pb_slice name)
 /** An external data file, mapped once per load however many tensors it holds. */
 typedef struct external_file {
     char *location; /**< as the model writes it */
-    mapping *map;   /**< the loader's reference */
+    tsp_mapping *map; /**< the loader's reference */
 } external_file;
 
 typedef struct loader {
     decoder d;
     tsr_host *host;
     tsr_graph *graph;
-    mapping *file;
+    tsp_mapping *file;
     onnx_graph g;
     name_set initializer_names;
     external_file *externals;
@@ -97,7 +98,7 @@ static void loader_free(loader *l)
 {
     for (size_t i = 0; i < l->external_count; i++) {
         free(l->externals[i].location);
-        mapping_release(l->externals[i].map);
+        tsp_mapping_release(l->externals[i].map);
     }
     free(l->externals);
     free(l->initializer_names.slots);
@@ -133,20 +134,6 @@ static int host_failed(loader *l, tsr_status *status, const char *what, const ch
 /* Shapes                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Writes "[2, 3]" (the first TSR_MAX_RANK dims). */
-static void format_dims(char *buffer, size_t size, const int64_t *dims, uint64_t rank)
-{
-    size_t at = 0;
-    int written = snprintf(buffer, size, "[");
-    at = written > 0 ? (size_t)written : 0;
-    for (uint64_t i = 0; i < rank && i < TSR_MAX_RANK && at < size; i++) {
-        written = snprintf(buffer + at, size - at, i ? ", %" PRId64 : "%" PRId64, dims[i]);
-        if (written < 0) return;
-        at += (size_t)written;
-    }
-    if (at < size) snprintf(buffer + at, size - at, "]");
-}
-
 /** Checks a rank: above MAX_PLAUSIBLE_RANK is corrupt, above TSR_MAX_RANK unsupported. */
 static int check_rank(loader *l, uint64_t rank, const unsigned char *at, const char *label)
 {
@@ -178,25 +165,14 @@ static void tensor_data_drop(tensor_data *td)
 }
 
 /** Views `data` zero-copy when aligned for the element size, else as borrowed (copied by the host). */
-static void view_in_mapping(tensor_data *td, mapping *m, const unsigned char *data, size_t item_size)
+static void view_in_mapping(tensor_data *td, tsp_mapping *m, const unsigned char *data, size_t item_size)
 {
     td->view.data = (void *)(uintptr_t)data;
     if (td->view.byte_size == 0) {
         td->view.data = NULL;
         return;
     }
-    if ((uintptr_t)data % item_size == 0) {
-        mapping_retain(m);
-        region *r = malloc(sizeof *r);
-        if (r != NULL) {
-            *r = (region){m, data, td->view.byte_size};
-            td->release.release = region_release;
-            td->release.context = r;
-        } else {
-            td->release.release = mapping_release;
-            td->release.context = m;
-        }
-    }
+    if ((uintptr_t)data % item_size == 0) tsp_mapping_hold_view(m, data, (size_t)td->view.byte_size, &td->release);
 }
 
 /** BOOL data must be bytes 0 or 1 (the host's and ONNX's rule). */
@@ -245,7 +221,7 @@ static const char *bad_location_reason(pb_slice location)
 }
 
 /** The mapping of the external data file `location`, mapped on first use. */
-static mapping *external_mapping(loader *l, pb_slice location, const char *label)
+static tsp_mapping *external_mapping(loader *l, pb_slice location, const char *label)
 {
     for (size_t i = 0; i < l->external_count; i++) {
         if (strlen(l->externals[i].location) == location.size && memcmp(l->externals[i].location, location.data, location.size) == 0) {
@@ -278,8 +254,8 @@ static mapping *external_mapping(loader *l, pb_slice location, const char *label
     full[directory_length + location.size] = '\0';
     memcpy(name, location.data, location.size);
     name[location.size] = '\0';
-    mapping *m;
-    tsr_status *status = map_file(l->d.api, l->d.path, full, "external data file", &m);
+    tsp_mapping *m;
+    tsr_status *status = tsp_map_file(l->d.api, PLUGIN_NAME, full, l->d.path, "external data file", &m);
     free(full);
     if (status != NULL) {
         free(name);
@@ -320,15 +296,16 @@ static int external_data(loader *l, const onnx_tensor *t, const char *label, uin
                             "%s has an external_data length of %" PRIu64 " bytes but its data type and shape need %" PRIu64,
                             label, length, bytes);
     }
-    mapping *m = external_mapping(l, t->location, label);
+    tsp_mapping *m = external_mapping(l, t->location, label);
     if (m == NULL) return 0;
-    if (offset > m->size || bytes > m->size - offset) {
+    size_t size = tsp_mapping_size(m);
+    if (offset > size || bytes > size - offset) {
         return decoder_fail(&l->d, TSR_ERR_CORRUPT_DATA,
                             "%s needs %" PRIu64 " bytes at offset %" PRIu64 " of the external file '%.*s', which has %zu "
                             "bytes (it is truncated or does not belong to this model)",
-                            label, bytes, offset, slice_print_length(t->location), (const char *)t->location.data, m->size);
+                            label, bytes, offset, slice_print_length(t->location), (const char *)t->location.data, size);
     }
-    const unsigned char *data = bytes > 0 ? (const unsigned char *)m->base + offset : NULL;
+    const unsigned char *data = bytes > 0 ? tsp_mapping_bytes(m) + offset : NULL;
     if (td->view.dtype == TSR_DTYPE_BOOL && !check_bool_bytes(l, data, (size_t)bytes, label)) return 0;
     view_in_mapping(td, m, data, item_size);
     return 1;
@@ -356,7 +333,7 @@ static int typed_data(loader *l, const onnx_tensor *t, const onnx_dtype *type, c
     uint64_t found = t->typed_count[type->field];
     if (found != count) {
         char shape[TSR_MAX_RANK * 24 + 8];
-        format_dims(shape, sizeof shape, t->dims, t->rank);
+        tsp_format_shape(shape, sizeof shape, t->dims, (uint32_t)t->rank); /* rank checked: at most TSR_MAX_RANK */
         if (found == 0) {
             return decoder_fail(&l->d, TSR_ERR_CORRUPT_DATA, "%s (shape %s) has no data: neither raw_data nor %s holds its %" PRIu64
                                 " elements", label, shape, expected, count);
@@ -405,7 +382,7 @@ static int typed_data(loader *l, const onnx_tensor *t, const onnx_dtype *type, c
         return 0;
     }
     td->view.data = buffer;
-    td->release.release = free_release;
+    td->release.release = tsp_release_free;
     td->release.context = buffer;
     return 1;
 }
@@ -438,7 +415,7 @@ static int tensor_data_make(loader *l, onnx_tensor *t, const char *label, tensor
     }
     uint64_t count = 1;
     char shape[TSR_MAX_RANK * 24 + 8];
-    format_dims(shape, sizeof shape, t->dims, t->rank);
+    tsp_format_shape(shape, sizeof shape, t->dims, (uint32_t)t->rank); /* rank checked: at most TSR_MAX_RANK */
     for (uint64_t i = 0; i < t->rank; i++) {
         int64_t dim = t->dims[i];
         if (dim < 0) return decoder_bad(&l->d, t->start, "%s has a negative dimension in shape %s", label, shape);
@@ -636,12 +613,12 @@ static int scalar_from_tensor(loader *l, const node_context *node, const onnx_at
     unsigned char raw[8] = {0};
     memcpy(raw, td.view.data, item); /* data may be unaligned: read bytes */
     tensor_data_drop(&td);
-    uint64_t bits = read_le64(raw);
+    uint64_t bits = tsp_read_le64(raw);
     *is_float = 0;
     switch (dtype) {
     case TSR_DTYPE_FP32: *is_float = 1; *f = float_from_bits((uint32_t)bits); break;
-    case TSR_DTYPE_FP16: *is_float = 1; *f = half_to_float((uint16_t)bits); break;
-    case TSR_DTYPE_BF16: *is_float = 1; *f = float_from_bits((uint32_t)bits << 16); break;
+    case TSR_DTYPE_FP16: *is_float = 1; *f = tsp_half_to_float((uint16_t)bits); break;
+    case TSR_DTYPE_BF16: *is_float = 1; *f = tsp_bfloat16_to_float((uint16_t)bits); break;
     case TSR_DTYPE_FP64: *is_float = 1; *f = double_from_bits(bits); break;
     case TSR_DTYPE_INT8: *i = (int8_t)(uint8_t)bits; break;
     case TSR_DTYPE_INT16: *i = (int16_t)(uint16_t)bits; break;
@@ -721,11 +698,10 @@ static int attribute_make(loader *l, node_context *node, onnx_attribute *a, tsr_
         out->i = a->i;
         return 1;
     case ATYPE_STRING: {
-        size_t bad = utf8_bad_offset(a->s.data, a->s.size);
+        size_t bad = tsp_utf8_invalid_offset(a->s.data, a->s.size, TSP_UTF8_REJECT_NUL);
         if (bad != a->s.size) {
-            return decoder_bad(&l->d, a->s.data + bad,
-                               "string attribute '%s' of node '%s' is not valid UTF-8 or contains a NUL byte", out->name,
-                               node->name);
+            return decoder_bad(&l->d, a->s.data + bad, "string attribute '%s' of node '%s' %s", out->name, node->name,
+                               tsp_utf8_problem(a->s.data, bad));
         }
         out->kind = TSR_ATTR_STRING;
         out->s = scratch_string(l, a->s);

@@ -1,7 +1,7 @@
 /*
- * onnx_support.h — element types, UTF-8 checks, little-endian reads, half floats and the
- * reference-counted file mapping. (The error and settings helpers are the shared tsp_* ones
- * from Plugins/support.)
+ * onnx_support.h — element types, float bits and a scratch arena. (Errors, settings, byte
+ * order, half floats, UTF-8 checks and the reference-counted file mapping are the shared tsp_*
+ * helpers of Plugins/support.)
  *
  * Private to onnx.c, which includes it exactly once. It holds static definitions on purpose:
  * the plugin is one translation unit, so every function is static and the library exports
@@ -12,17 +12,10 @@
 
 #include <tessera/tessera.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tessera_onnx.h"
 #include "tessera_plugin_support.h"
@@ -104,29 +97,9 @@ static const onnx_dtype *onnx_dtype_by_tsr(tsr_dtype dtype)
     return NULL;
 }
 
-static int host_is_little_endian(void)
-{
-    const uint16_t probe = 1;
-    unsigned char first;
-    memcpy(&first, &probe, 1);
-    return first == 1;
-}
-
 /* ------------------------------------------------------------------------------------------ */
-/* Little-endian reads and half floats                                                        */
+/* Float bits                                                                                 */
 /* ------------------------------------------------------------------------------------------ */
-
-static uint32_t read_le32(const unsigned char *bytes)
-{
-    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
-}
-
-static uint64_t read_le64(const unsigned char *bytes)
-{
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; i--) value = (value << 8) | bytes[i];
-    return value;
-}
 
 static float float_from_bits(uint32_t bits)
 {
@@ -147,199 +120,6 @@ static uint32_t bits_from_float(float value)
     uint32_t bits;
     memcpy(&bits, &value, sizeof bits);
     return bits;
-}
-
-/** IEEE 754 binary16 to binary32, exactly (every half is a float). */
-static float half_to_float(uint16_t half)
-{
-    uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
-    uint32_t exponent = (half >> 10) & 0x1Fu;
-    uint32_t mantissa = half & 0x3FFu;
-    uint32_t bits;
-    if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | (mantissa << 13); /* infinity or NaN */
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        bits = sign; /* signed zero */
-    } else {
-        /* subnormal half: normalize it */
-        exponent = 113;
-        while ((mantissa & 0x400u) == 0) {
-            mantissa <<= 1;
-            exponent--;
-        }
-        bits = sign | (exponent << 23) | ((mantissa & 0x3FFu) << 13);
-    }
-    return float_from_bits(bits);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* UTF-8                                                                                      */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Length of the valid UTF-8 sequence at s (bounded by end), or 0 when invalid. NUL is invalid here. */
-static size_t utf8_step(const unsigned char *s, const unsigned char *end)
-{
-    size_t left = (size_t)(end - s);
-    unsigned char c = s[0];
-    if (c == 0) return 0;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned char low = c == 0xE0 ? 0xA0 : 0x80, high = c == 0xED ? 0x9F : 0xBF;
-        return left >= 3 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned char low = c == 0xF0 ? 0x90 : 0x80, high = c == 0xF4 ? 0x8F : 0xBF;
-        return left >= 4 && s[1] >= low && s[1] <= high && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
-/** Offset of the first byte that is not valid UTF-8 (or is NUL), or `length` when all is fine. */
-static size_t utf8_bad_offset(const unsigned char *text, size_t length)
-{
-    const unsigned char *at = text, *end = text + length;
-    while (at < end) {
-        size_t step = utf8_step(at, end);
-        if (step == 0) return (size_t)(at - text);
-        at += step;
-    }
-    return length;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* The shared mapping                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-/**
- * A read-only mapping of a whole file, unmapped when the last reference is released. Tensors
- * handed to the host zero-copy each hold one reference; the loader holds one while it runs.
- * An empty file has no mapping (base NULL, size 0).
- */
-typedef struct mapping {
-    void *base;
-    size_t size;
-    atomic_size_t references;
-} mapping;
-
-/** tsr_release callback: drops one reference. Self-contained, so it may run after destroy(). [any-thread] */
-static void mapping_release(void *context)
-{
-    mapping *m = context;
-    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
-        if (m->base != NULL) munmap(m->base, m->size);
-        free(m);
-    }
-}
-
-static void mapping_retain(mapping *m)
-{
-    atomic_fetch_add_explicit(&m->references, 1, memory_order_relaxed);
-}
-
-/**
- * One zero-copy tensor's hold on the mapping. Releasing it also tells the kernel that the
- * tensor's whole pages are no longer needed, so weights the engine copied at load (packed
- * MatMul weights) stop counting in the process's resident memory. Nothing is lost: the pages
- * are the file's, read back from it if anything touches them again.
- */
-typedef struct region {
-    mapping *m;
-    const unsigned char *start;
-    size_t size;
-} region;
-
-/** tsr_release callback for a region. [any-thread] */
-static void region_release(void *context)
-{
-    region *r = context;
-    long page = sysconf(_SC_PAGESIZE);
-    if (page > 0) {
-        uintptr_t mask = (uintptr_t)page - 1;
-        uintptr_t first = ((uintptr_t)r->start + mask) & ~mask;
-        uintptr_t end = ((uintptr_t)r->start + r->size) & ~mask;
-        if (end > first) (void)madvise((void *)first, end - first, MADV_DONTNEED);
-    }
-    mapping_release(r->m);
-    free(r);
-}
-
-/** tsr_release callback for malloc'ed tensor data. [any-thread] */
-static void free_release(void *context)
-{
-    free(context);
-}
-
-/** Opens `path` read-only without blocking on FIFOs; -1 with errno on failure. */
-static int open_read_only(const char *path)
-{
-    int fd;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
-    return fd;
-}
-
-/**
- * Maps the regular file `path` read-only. `what` names the file in messages ("model",
- * "external data file"); `owner` is the model path every message names. On success *out holds
- * one reference.
- */
-static tsr_status *map_file(const tsr_host_api *api, const char *owner, const char *path, const char *what, mapping **out)
-{
-    *out = NULL;
-    int fd = open_read_only(path);
-    if (fd < 0) {
-        int error = errno;
-        if (owner == path) {
-            return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME, "cannot open '%s': %s", path,
-                            strerror(error));
-        }
-        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, PLUGIN_NAME, "'%s': cannot open its %s '%s': %s",
-                        owner, what, path, strerror(error));
-    }
-    struct stat info;
-    tsr_status *status = NULL;
-    if (fstat(fd, &info) != 0) {
-        int error = errno;
-        status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "'%s': cannot stat the %s '%s': %s", owner, what, path, strerror(error));
-    } else if (S_ISDIR(info.st_mode)) {
-        status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s': the %s '%s' is a directory; give the path of a file",
-                          owner, what, path);
-    } else if (!S_ISREG(info.st_mode)) {
-        status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "'%s': the %s '%s' is not a regular file", owner, what, path);
-    } else if ((uint64_t)info.st_size > (uint64_t)SIZE_MAX) {
-        status = tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "'%s': the %s '%s' is too large to map on this machine", owner,
-                          what, path);
-    }
-    if (status != NULL) {
-        close(fd);
-        return status;
-    }
-    size_t size = (size_t)info.st_size;
-    void *base = NULL;
-    if (size > 0) {
-        base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (base == MAP_FAILED) {
-            int error = errno;
-            close(fd);
-            return tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "'%s': cannot map the %s '%s' (%zu bytes): %s", owner, what, path, size,
-                            strerror(error));
-        }
-    }
-    close(fd);
-    mapping *m = malloc(sizeof *m);
-    if (m == NULL) {
-        if (base != NULL) munmap(base, size);
-        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "'%s': out of memory mapping '%s'", owner, path);
-    }
-    m->base = base;
-    m->size = size;
-    atomic_init(&m->references, 1);
-    *out = m;
-    return NULL;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -189,12 +189,12 @@ static int pb_next(decoder *d, pb_reader *r, pb_field *f)
         return 1;
     case PB_FIXED64:
         if (left < 8) break;
-        f->value = read_le64(r->at);
+        f->value = tsp_read_le64(r->at);
         r->at += 8;
         return 1;
     case PB_FIXED32:
         if (left < 4) break;
-        f->value = read_le32(r->at);
+        f->value = tsp_read_le32(r->at);
         r->at += 4;
         return 1;
     case PB_LEN: {
@@ -241,10 +241,9 @@ static int pb_expect(decoder *d, const pb_reader *r, const pb_field *f, uint32_t
 static int pb_expect_string(decoder *d, const pb_reader *r, const pb_field *f, const char *name, pb_slice *out)
 {
     if (!pb_expect(d, r, f, PB_LEN, name)) return 0;
-    size_t bad = utf8_bad_offset(f->bytes.data, f->bytes.size);
+    size_t bad = tsp_utf8_invalid_offset(f->bytes.data, f->bytes.size, TSP_UTF8_REJECT_NUL);
     if (bad != f->bytes.size) {
-        return decoder_corrupt(d, f->bytes.data + bad, r->what, "string field '%s' is not valid UTF-8 or contains a NUL byte",
-                               name);
+        return decoder_corrupt(d, f->bytes.data + bad, r->what, "string field '%s' %s", name, tsp_utf8_problem(f->bytes.data, bad));
     }
     *out = f->bytes;
     return 1;
@@ -325,7 +324,7 @@ static int pb_repeated_next(decoder *d, pb_repeated *it, uint64_t *value)
                 decoder_corrupt(d, element, it->fields.what, "packed field '%s' ends in the middle of an element", it->name);
                 return -1;
             }
-            *value = width == 4 ? read_le32(it->packed) : read_le64(it->packed);
+            *value = width == 4 ? tsp_read_le32(it->packed) : tsp_read_le64(it->packed);
             it->packed += width;
             return 1;
         }

@@ -378,37 +378,6 @@ static int encode_initializer(saver *s, size_t index, obuf *headers, saved_tenso
 /* Writing the file                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Writes all of `bytes`, in chunks; 0 with errno on failure. */
-static int write_all(int fd, const void *bytes, uint64_t count)
-{
-    const unsigned char *at = bytes;
-    while (count > 0) {
-        size_t chunk = count > (uint64_t)(1u << 30) ? (size_t)(1u << 30) : (size_t)count;
-        ssize_t written = write(fd, at, chunk);
-        if (written < 0) {
-            if (errno == EINTR) continue;
-            return 0;
-        }
-        at += written;
-        count -= (uint64_t)written;
-    }
-    return 1;
-}
-
-/** fsyncs the directory holding `path` so the rename is durable; best effort. */
-static void sync_parent_directory(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *directory = slash == NULL ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-    if (directory == NULL) return;
-    int fd = open(directory, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(directory);
-}
-
 /** The pieces of the file, in order. */
 typedef struct model_parts {
     obuf head;          /**< ModelProto fields before the graph, and the graph's key and length */
@@ -510,60 +479,18 @@ static tsr_status *write_onnx(const tsr_host_api *api, const tsr_graph *graph, c
         return s.status != NULL ? s.status : tsp_fail(api, TSR_ERR_INTERNAL, PLUGIN_NAME, "cannot save '%s' (no reason recorded)", path);
     }
 
-    size_t temporary_size = strlen(path) + 32;
-    char *temporary = malloc(temporary_size);
-    if (temporary == NULL) {
-        free_parts(&parts);
-        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory saving '%s'", path);
+    tsp_save save;
+    tsp_save_begin(&save, path);
+    tsp_save_write(&save, parts.head.data, parts.head.length);
+    tsp_save_write(&save, parts.nodes.data, parts.nodes.length);
+    for (size_t i = 0; i < parts.tensor_count; i++) {
+        const saved_tensor *t = &parts.tensors[i];
+        tsp_save_write(&save, parts.headers.data + t->header_at, t->header_length);
+        tsp_save_write(&save, t->data, t->byte_size);
     }
-    snprintf(temporary, temporary_size, "%s.tmp-%ld", path, (long)getpid());
-
-    const char *step = "create";
-    int fd;
-    do {
-        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    } while (fd < 0 && errno == EINTR);
-    int ok = fd >= 0;
-    if (ok) {
-        step = "write";
-        ok = write_all(fd, parts.head.data, parts.head.length) && write_all(fd, parts.nodes.data, parts.nodes.length);
-        for (size_t i = 0; i < parts.tensor_count && ok; i++) {
-            const saved_tensor *t = &parts.tensors[i];
-            ok = write_all(fd, parts.headers.data + t->header_at, t->header_length) && write_all(fd, t->data, t->byte_size);
-        }
-        ok = ok && write_all(fd, parts.values.data, parts.values.length) && write_all(fd, parts.tail.data, parts.tail.length);
-        if (ok) {
-            step = "fsync";
-            ok = fsync(fd) == 0;
-        }
-        int error = errno;
-        if (close(fd) != 0 && ok) {
-            step = "close";
-            ok = 0;
-        } else {
-            errno = error;
-        }
-    }
-    if (ok) {
-        step = "rename";
-        ok = rename(temporary, path) == 0;
-    }
-    tsr_status *status = NULL;
-    if (!ok) {
-        int error = errno;
-        if (fd >= 0) unlink(temporary);
-        if (strcmp(step, "rename") == 0) {
-            status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot rename '%s' to '%s': %s", temporary, path, strerror(error));
-        } else {
-            status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME,
-                              "cannot %s '%s' while saving '%s': %s; check that the directory exists, is writable and has "
-                              "free space",
-                              step, temporary, path, strerror(error));
-        }
-    } else {
-        sync_parent_directory(path);
-    }
-    free(temporary);
+    tsp_save_write(&save, parts.values.data, parts.values.length);
+    tsp_save_write(&save, parts.tail.data, parts.tail.length);
+    tsr_status *status = tsp_save_finish(&save, api, PLUGIN_NAME);
     free_parts(&parts);
     return status;
 }

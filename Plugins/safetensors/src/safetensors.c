@@ -24,15 +24,10 @@
 
 #include <tessera/tessera.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tessera_safetensors.h"
 
@@ -81,20 +76,6 @@ static tsr_status *safetensors_activate(void *instance)
 /* probe                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-static int has_extension(const char *path)
-{
-    static const char extension[] = ".safetensors";
-    size_t length = strlen(path), extension_length = sizeof extension - 1;
-    if (length < extension_length) return 0;
-    const char *tail = path + length - extension_length;
-    for (size_t i = 0; i < extension_length; i++) {
-        char c = tail[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != extension[i]) return 0;
-    }
-    return 1;
-}
-
 static tsr_status *safetensors_probe(void *instance, const char *path, float *confidence)
 {
     safetensors *self = instance;
@@ -102,23 +83,16 @@ static tsr_status *safetensors_probe(void *instance, const char *path, float *co
         return self->api->status_create(TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME ": probe() was given a NULL confidence pointer");
     }
     *confidence = 0.0f;
-    if (path == NULL) return NULL;
-    int fd = tsp_open_read_only(path);
-    if (fd < 0) return NULL;
-    struct stat info;
     unsigned char start[9];
+    size_t got;
+    uint64_t file_size;
+    if (path == NULL || !tsp_probe_start(path, start, sizeof start, &got, &file_size)) return NULL;
     float score = 0.0f;
-    if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode)) {
-        if (info.st_size >= (off_t)sizeof start && pread(fd, start, sizeof start, 0) == (ssize_t)sizeof start) {
-            uint64_t header_length = tsp_read_le64(start);
-            if (header_length >= 8 && header_length <= MAX_HEADER && header_length + 8 <= (uint64_t)info.st_size &&
-                start[8] == '{') {
-                score = 0.95f;
-            }
-        }
-        if (has_extension(path)) score += 0.05f;
+    if (got == sizeof start) {
+        uint64_t header_length = tsp_read_le64(start);
+        if (header_length >= 8 && header_length <= MAX_HEADER && header_length + 8 <= file_size && start[8] == '{') score = 0.95f;
     }
-    close(fd);
+    if (tsp_has_extension(path, ".safetensors")) score += 0.05f;
     *confidence = score;
     return NULL;
 }
@@ -148,8 +122,8 @@ static tsr_status *safetensors_load(void *instance, const char *path, tsr_graph 
         view.shape = t->ndim > 0 ? t->shape : NULL;
         view.data = file.data + t->begin;
         view.byte_size = t->end - t->begin;
-        tsr_release release = {(uint32_t)sizeof(tsr_release), tsp_mapping_release, file.mapping};
-        tsp_mapping_retain(file.mapping);
+        tsr_release release;
+        tsp_mapping_hold_view(file.mapping, view.data, (size_t)view.byte_size, &release);
         /* The host calls release exactly once, also when this fails. */
         tsr_status *added = api->graph_add_initializer(graph, t->name, &view, &release);
         if (added != NULL) status = tsp_wrap_host_error(api, added, PLUGIN_NAME, "adding tensor", t->name);

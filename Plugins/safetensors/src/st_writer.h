@@ -1,5 +1,5 @@
 /*
- * st_writer.h — writes a graph's initializers as a safetensors file, atomically.
+ * st_writer.h — writes a graph's initializers as a safetensors file, atomically (tsp_save).
  *
  * Private to safetensors.c, which includes it exactly once. It holds static definitions on
  * purpose: the plugin is one translation unit, so every function is static and the library
@@ -9,10 +9,6 @@
 #define TESSERA_ST_WRITER_H
 
 #include "st_support.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 /* ------------------------------------------------------------------------------------------ */
 /* save                                                                                       */
@@ -97,7 +93,7 @@ static tsr_status *collect_initializers(const tsr_host_api *api, tsr_host *host,
         } else if (strcmp(name, "__metadata__") == 0) {
             status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME,
                               "an initializer is called '__metadata__', a name safetensors reserves; rename it");
-        } else if (tsp_utf8_invalid_offset((const unsigned char *)name, strlen(name)) != strlen(name)) {
+        } else if (tsp_utf8_invalid_offset((const unsigned char *)name, strlen(name), TSP_UTF8_ALLOW_NUL) != strlen(name)) {
             status = tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, PLUGIN_NAME, "initializer %zu's name is not valid UTF-8", i);
         } else if (e->dtype == NULL) {
             status = tsp_fail(api, TSR_ERR_UNSUPPORTED, PLUGIN_NAME, "initializer '%s' has dtype %d, which safetensors cannot store",
@@ -164,37 +160,6 @@ static int build_header(tsp_text *header, const save_entry *entries, size_t coun
     return !header->out_of_memory;
 }
 
-/** Writes all of `bytes`, in chunks (write(2) may take less than asked); 0 with errno on failure. */
-static int write_all(int fd, const void *bytes, uint64_t count)
-{
-    const unsigned char *at = bytes;
-    while (count > 0) {
-        size_t chunk = count > (uint64_t)(1u << 30) ? (size_t)(1u << 30) : (size_t)count;
-        ssize_t written = write(fd, at, chunk);
-        if (written < 0) {
-            if (errno == EINTR) continue;
-            return 0;
-        }
-        at += written;
-        count -= (uint64_t)written;
-    }
-    return 1;
-}
-
-/** fsyncs the directory holding `path` so the rename is durable; best effort. */
-static void sync_parent_directory(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *directory = slash == NULL ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-    if (directory == NULL) return;
-    int fd = open(directory, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(directory);
-}
-
 static tsr_status *write_safetensors(const tsr_host_api *api, tsr_host *host, const tsr_graph *graph, const char *path)
 {
     if (graph == NULL || path == NULL || path[0] == '\0') {
@@ -219,57 +184,14 @@ static tsr_status *write_safetensors(const tsr_host_api *api, tsr_host *host, co
                         header.length, MAX_HEADER >> 20);
     }
 
-    size_t temporary_size = strlen(path) + 32;
-    char *temporary = malloc(temporary_size);
-    if (temporary == NULL) {
-        free(header.data);
-        free(entries);
-        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, PLUGIN_NAME, "out of memory saving '%s'", path);
-    }
-    snprintf(temporary, temporary_size, "%s.tmp-%ld", path, (long)getpid());
-
-    const char *step = "create";
-    int fd;
-    do {
-        fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    } while (fd < 0 && errno == EINTR);
-    int ok = fd >= 0;
-    if (ok) {
-        unsigned char length[8];
-        tsp_write_le64(length, (uint64_t)header.length);
-        step = "write";
-        ok = write_all(fd, length, sizeof length) && write_all(fd, header.data, header.length);
-        for (size_t i = 0; i < count && ok; i++) ok = write_all(fd, entries[i].data, entries[i].byte_size);
-        if (ok) {
-            step = "fsync";
-            ok = fsync(fd) == 0;
-        }
-        int error = errno;
-        if (close(fd) != 0 && ok) {
-            step = "close";
-            ok = 0;
-        } else {
-            errno = error;
-        }
-    }
-    if (ok) {
-        step = "rename";
-        ok = rename(temporary, path) == 0;
-    }
-    if (!ok) {
-        int error = errno;
-        if (fd >= 0) unlink(temporary);
-        if (strcmp(step, "rename") == 0) {
-            status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot rename '%s' to '%s': %s", temporary, path, strerror(error));
-        } else {
-            status = tsp_fail(api, TSR_ERR_IO, PLUGIN_NAME, "cannot %s '%s' while saving '%s': %s; check that the directory exists, "
-                              "is writable and has free space",
-                              step, temporary, path, strerror(error));
-        }
-    } else {
-        sync_parent_directory(path);
-    }
-    free(temporary);
+    tsp_save save;
+    tsp_save_begin(&save, path);
+    unsigned char length[8];
+    tsp_write_le64(length, (uint64_t)header.length);
+    tsp_save_write(&save, length, sizeof length);
+    tsp_save_write(&save, header.data, header.length);
+    for (size_t i = 0; i < count; i++) tsp_save_write(&save, entries[i].data, entries[i].byte_size);
+    status = tsp_save_finish(&save, api, PLUGIN_NAME);
     free(header.data);
     free(entries);
     return status;

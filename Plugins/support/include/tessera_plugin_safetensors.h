@@ -8,9 +8,8 @@
  * tsp_st_open() maps a whole file read-only, parses its JSON header with a strict parser
  * written for the safetensors schema and checks that the tensors tile the data section
  * exactly, so that nothing a hostile file says is trusted before it is checked. Tensors are
- * then handed to the host as views into the mapping: the mapping is reference-counted and
- * unmapped when the last reference is released (tsp_mapping_release is a tsr_release
- * callback, safe on any thread and after the plugin instance is destroyed).
+ * then handed to the host as views into the mapping, a tsp_mapping (tessera_plugin_support.h),
+ * each with the release tsp_mapping_hold_view gives it.
  *
  * Every error message starts with "<plugin_name>: " and names the file.
  */
@@ -30,7 +29,7 @@ extern "C" {
 #define TSP_ST_SUPPORTED_DTYPES "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL"
 
 /* ------------------------------------------------------------------------------------------ */
-/* Dtypes, byte order, UTF-8                                                                  */
+/* Dtypes                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
 /** A safetensors dtype and its Tessera equivalent. */
@@ -45,38 +44,6 @@ TSP_HIDDEN const tsp_st_dtype *tsp_st_dtype_by_name(const char *name, size_t len
 
 /** The safetensors dtype for a Tessera dtype, or NULL when safetensors has none. */
 TSP_HIDDEN const tsp_st_dtype *tsp_st_dtype_by_code(tsr_dtype dtype);
-
-/** 1 on a little-endian machine (safetensors data is little-endian; nothing byte-swaps it). */
-TSP_HIDDEN int tsp_host_is_little_endian(void);
-
-/** Offset of the first byte of `text` that is not valid UTF-8, or `length` when all is valid. */
-TSP_HIDDEN size_t tsp_utf8_invalid_offset(const unsigned char *text, size_t length);
-
-/** Reads / writes a little-endian 64-bit integer. */
-TSP_HIDDEN uint64_t tsp_read_le64(const unsigned char *bytes);
-TSP_HIDDEN void tsp_write_le64(unsigned char *bytes, uint64_t value);
-
-/** Writes a shape as "[2, 3]" into buffer (truncated to `size`). */
-TSP_HIDDEN void tsp_format_shape(char *buffer, size_t size, const int64_t *shape, uint32_t ndim);
-
-/** Opens `path` read-only and close-on-exec without blocking on a FIFO; -1 with errno on failure. */
-TSP_HIDDEN int tsp_open_read_only(const char *path);
-
-/* ------------------------------------------------------------------------------------------ */
-/* The shared mapping                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-/** A read-only mapping of a whole file, unmapped when the last reference is released. */
-typedef struct tsp_mapping tsp_mapping;
-
-/** The mapped bytes. */
-TSP_HIDDEN unsigned char *tsp_mapping_bytes(const tsp_mapping *mapping);
-
-/** Adds a reference. [any-thread] */
-TSP_HIDDEN void tsp_mapping_retain(tsp_mapping *mapping);
-
-/** Drops a reference (a tsr_release callback; the context is the tsp_mapping). [any-thread] */
-TSP_HIDDEN void tsp_mapping_release(void *mapping);
 
 /* ------------------------------------------------------------------------------------------ */
 /* A safetensors file                                                                         */

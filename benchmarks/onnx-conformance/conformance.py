@@ -35,6 +35,9 @@ from onnx import numpy_helper
 
 RTOL, ATOL = 1e-3, 1e-5
 MESSAGE_LIMIT = 300
+# Default-domain opsets the onnx plugin loads (Plugins/onnx/README.md).
+MIN_OPSET, MAX_OPSET = 7, 21
+OPSET_RANGE = f"{MIN_OPSET}–{MAX_OPSET}"
 
 # numpy dtype -> the Open Inference Protocol name `tessera run` prints (DType.name).
 OIP_NAMES = {
@@ -284,8 +287,9 @@ PLAN_TIME_OPERANDS = {
 def diagnose(case: dict, message: str, tessera: str, work: str, timeout: float) -> dict | None:
     """For three limits, a rewritten copy of the model shows whether the rest is right:
     plan-time operands given as graph inputs are held as initializers (the first data set's
-    values); a node with extra outputs keeps only its first; a model outside opsets 13–21 is
-    converted with onnx.version_converter. Not counted anywhere."""
+    values); a node with extra outputs keeps only its first; a model outside the opsets the
+    plugin loads is converted with onnx.version_converter to the nearest one it loads. Not
+    counted anywhere."""
     model = onnx.load(os.path.join(case["dir"], "model.onnx"), load_external_data=False)
     if len(model.graph.node) != 1:
         return None
@@ -308,7 +312,7 @@ def diagnose(case: dict, message: str, tessera: str, work: str, timeout: float) 
         what = "plan-time operands " + ", ".join(sorted(fold)) + " held as initializers"
     elif re.search(r"uses opset (\d+) of the default ONNX domain", message):
         found = int(re.search(r"uses opset (\d+)", message).group(1))
-        target = 13 if found < 13 else 21
+        target = MIN_OPSET if found < MIN_OPSET else MAX_OPSET
         try:
             from onnx import version_converter
             model = version_converter.convert_version(model, target)
@@ -362,7 +366,11 @@ def classify(message: str) -> str:
     node = re.search(r"node '[^']*' \((\w+)\)", m)
     op = node.group(1) if node else "?"
     rules = [
-        (r"uses opset (\d+) of the default ONNX domain", lambda g: f"loader: opset {g[0]} outside 13–21"),
+        (r"uses opset (\d+) of the default ONNX domain", lambda g: f"loader: opset {g[0]} outside {OPSET_RANGE}"),
+        (r"the model uses opset (\d+), and below opset \d+ this plugin maps only",
+         lambda g: f"loader: {op} not mapped at opset {g[0]}"),
+        (r"ONNX defines \w+ from opset (\d+) on, but the model uses opset (\d+)",
+         lambda g: f"loader: {op} not defined at opset {g[1]} (from {g[0]})"),
         (r"has element type (\w+), which Tessera does not support", lambda g: f"loader: element type {g[0]} refused"),
         (r"graph (?:input|output) '[^']*' is (?:an? )?(optional|sequence|map)", lambda g: f"loader: {g[0]} value refused (tensors only)"),
         (r"the (\w+) input must be known when the plan is made",
@@ -414,7 +422,7 @@ def summarize(results: list[dict], claimed: list[str]) -> dict:
         }
     total = len(counted)
     passed = sum(r["passed"] for r in counted)
-    in_range = [r for r in counted if r["opset"] is not None and 13 <= r["opset"] <= 21]
+    in_range = [r for r in counted if r["opset"] is not None and MIN_OPSET <= r["opset"] <= MAX_OPSET]
     causes = collections.Counter(r["cause"] for r in counted if not r["passed"])
     diagnostics: dict[str, dict] = {}
     for r in counted:
@@ -458,7 +466,7 @@ def text_table(summary: dict, results: list[dict]) -> str:
                  f"({rate(summary['passed'], summary['cases'])}); "
                  f"{summary['ops_all_passed']} of {summary['ops_with_cases']} ops pass every case")
     r = summary["in_opset_range"]
-    lines.append(f"      cases whose model declares opset 13–21: {r['passed']} of {r['cases']} "
+    lines.append(f"      cases whose model declares opset {OPSET_RANGE}: {r['passed']} of {r['cases']} "
                  f"({rate(r['passed'], r['cases'])})")
     others = [x for x in results if x["kind"] in ("expansion-of-unclaimed", "multi-op")]
     if others:
@@ -491,7 +499,7 @@ def markdown(meta: dict, summary: dict, results: list[dict]) -> str:
            f"{meta['tessera_binary_mtime']})",
            f"- claimed ops ({len(meta['claimed'])}): {', '.join(meta['claimed'])}",
            f"- **{summary['passed']} of {summary['cases']} cases pass ({rate(summary['passed'], summary['cases'])})**; "
-           f"cases whose model declares opset 13–21: {summary['in_opset_range']['passed']} of "
+           f"cases whose model declares opset {OPSET_RANGE}: {summary['in_opset_range']['passed']} of "
            f"{summary['in_opset_range']['cases']} ({rate(summary['in_opset_range']['passed'], summary['in_opset_range']['cases'])})",
            f"- tolerance: np.allclose(rtol={RTOL:g}, atol={ATOL:g}) for floating point, exact for integers and booleans; "
            f"{meta['timeout']:g} s per data set", "",
@@ -512,7 +520,7 @@ def markdown(meta: dict, summary: dict, results: list[dict]) -> str:
         out += ["", "## Diagnostic (not counted)", "",
                 "For three limits the harness also runs a rewritten copy of the model: plan-time operands "
                 "(shape, axes, starts/ends) that the test gives as graph inputs are held as initializers; a node "
-                "with extra outputs keeps only its first; a model outside opsets 13–21 is converted with "
+                f"with extra outputs keeps only its first; a model outside opsets {OPSET_RANGE} is converted with "
                 "onnx.version_converter. This shows whether the kernel is otherwise right.", "",
                 "| cause | cases | pass after the rewrite |", "|---|---:|---:|"]
         for cause, d in summary["diagnostics"].items():

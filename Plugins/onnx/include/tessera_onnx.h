@@ -14,7 +14,10 @@
 /** The format name users type (tsr_format_vtable.format_name). */
 #define TESSERA_ONNX_FORMAT_NAME "onnx"
 /** Oldest default-domain opset load() accepts. */
-#define TESSERA_ONNX_MIN_OPSET 13
+#define TESSERA_ONNX_MIN_OPSET 7
+/** The first opset whose nodes load() passes through as they are. Below it, each node is
+    mapped onto the engine's ops by the rules of src/onnx_opsets.h, or refused. */
+#define TESSERA_ONNX_CURRENT_OPSET 13
 /** Newest default-domain opset load() accepts. */
 #define TESSERA_ONNX_MAX_OPSET 21
 /** The IR version save() writes. */

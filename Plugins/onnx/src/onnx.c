@@ -5,7 +5,8 @@
  * imports and a GraphProto: nodes, initializers (weights), inputs and outputs. This plugin
  * decodes the wire format itself (onnx_wire.h: a small strict decoder, no protobuf library)
  * and only the fields it needs (onnx_model.h), and builds the host graph from them
- * (onnx_loader.h).
+ * (onnx_loader.h). Nodes of a model at opset 7-12 are rewritten into what they mean in the
+ * engine's opset-13+ terms, or refused (onnx_opsets.h).
  *
  * load() maps the file read-only. Weights stored as raw_data are handed to the host as views
  * into the mapping (no copy) when aligned to their element size; the mapping is
@@ -32,6 +33,7 @@
 #include "onnx_wire.h"    /* the protobuf wire-format decoder */
 #include "onnx_model.h"   /* ModelProto, GraphProto, NodeProto, ... */
 #include "onnx_loader.h"  /* load(): building the host graph */
+#include "onnx_opsets.h"  /* load(): nodes of opsets 7-12 in the engine's terms */
 #include "onnx_writer.h"  /* save() */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -176,6 +178,7 @@ static int load_model(loader *l, onnx_model *model)
                             "(convert it with onnx.version_converter.convert_version)",
                             model->opset, TESSERA_ONNX_MIN_OPSET, TESSERA_ONNX_MAX_OPSET);
     }
+    l->opset = model->opset;
     if (!decode_graph(d, model->graph, 2, &l->g)) return 0;
     if (l->g.sparse_initializer_count > 0) {
         return decoder_fail(d, TSR_ERR_UNSUPPORTED, "the graph has %zu sparse initializers, which are not supported",
@@ -214,14 +217,16 @@ static tsr_status *onnx_load(void *instance, const char *path, tsr_graph *graph)
         l.d.status = tsp_fail(api, TSR_ERR_INTERNAL, PLUGIN_NAME, "'%s': loading stopped without a reason (a bug in the plugin)", path);
     }
     if (ok) {
-        char message[512];
+        char message[768];
         snprintf(message, sizeof message,
                  "loaded '%s': IR version %" PRId64 ", opset %" PRId64 ", producer '%.*s', %zu nodes, %zu initializers "
-                 "(%zu from Constant nodes), %zu Cast nodes added after ConstantOfShape, %zu external data files",
+                 "(%zu from Constant nodes), %zu Cast nodes added after ConstantOfShape, %zu nodes and %zu initializers "
+                 "added mapping nodes of an older opset, %zu external data files",
                  path, model.ir_version, model.opset, slice_print_length(model.producer_name),
                  model.producer_name.data ? (const char *)model.producer_name.data : "",
-                 l.g.nodes.count - l.constants_folded + l.casts_added, l.g.initializers.count + l.constants_folded,
-                 l.constants_folded, l.casts_added, l.external_count);
+                 l.g.nodes.count - l.constants_folded + l.casts_added + l.nodes_added,
+                 l.g.initializers.count + l.constants_folded + l.initializers_added, l.constants_folded, l.casts_added,
+                 l.nodes_added, l.initializers_added, l.external_count);
         api->log(self->host, TSR_LOG_DEBUG, message);
     }
     status = l.d.status;

@@ -90,8 +90,11 @@ typedef struct loader {
     external_file *externals;
     size_t external_count, external_capacity;
     arena scratch;            /**< C strings and arrays for one host call; cleared per node */
+    int64_t opset;            /**< the model's default-domain opset (checked: 7 to 21) */
     size_t constants_folded;  /**< Constant nodes turned into initializers */
     size_t casts_added;       /**< Cast nodes added after ConstantOfShape (see add_node) */
+    size_t nodes_added;       /**< nodes added mapping opset 7–12 nodes (onnx_opsets.h) */
+    size_t initializers_added; /**< initializers added for them (attributes made inputs) */
 } loader;
 
 static void loader_free(loader *l)
@@ -112,6 +115,19 @@ static char *scratch_string(loader *l, pb_slice s)
     char *copy = arena_strndup(&l->scratch, s.data, s.size);
     if (copy == NULL) decoder_fail(&l->d, TSR_ERR_OUT_OF_MEMORY, "out of memory copying a name of %zu bytes", s.size);
     return copy;
+}
+
+/** "<a><b>" in the scratch arena (names of values and nodes the loader adds); NULL records out-of-memory. */
+static char *scratch_concat(loader *l, const char *a, const char *b)
+{
+    size_t size = strlen(a) + strlen(b) + 1;
+    char *joined = arena_alloc_aligned(&l->scratch, size, 1);
+    if (joined == NULL) {
+        decoder_fail(&l->d, TSR_ERR_OUT_OF_MEMORY, "out of memory naming a value after '%s'", a);
+        return NULL;
+    }
+    snprintf(joined, size, "%s%s", a, b);
+    return joined;
 }
 
 /**
@@ -466,6 +482,21 @@ static int add_initializer(loader *l, const char *name, tensor_data *td)
     return 1;
 }
 
+/** Adds a 1-D INT64 initializer holding `values`, which the host copies. */
+static int add_int64_initializer(loader *l, const char *name, const int64_t *values, size_t count)
+{
+    int64_t dims[1] = {(int64_t)count};
+    tensor_data td;
+    memset(&td, 0, sizeof td);
+    td.view.struct_size = (uint32_t)sizeof td.view;
+    td.view.dtype = TSR_DTYPE_INT64;
+    td.view.ndim = 1;
+    td.view.shape = dims;
+    td.view.byte_size = (uint64_t)count * sizeof(int64_t);
+    td.view.data = count > 0 ? (void *)(uintptr_t)values : NULL;
+    return add_initializer(l, name, &td);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Graph inputs and outputs                                                                   */
 /* ------------------------------------------------------------------------------------------ */
@@ -588,6 +619,35 @@ typedef struct node_context {
     const char *op_type;
     const onnx_dtype *fill_type; /**< ConstantOfShape: the ONNX type of its tensor `value`, when it had one */
 } node_context;
+
+/** Adds a node to the host graph; a refusal is reported naming the node. */
+static int add_graph_node(loader *l, const char *op_type, const char *name, const char **inputs, size_t input_count,
+                          const char **outputs, size_t output_count, const tsr_attribute *attributes, size_t attribute_count)
+{
+    tsr_status *status = l->d.api->graph_add_node(l->graph, op_type, name, inputs, input_count, outputs, output_count,
+                                                  attributes, attribute_count);
+    if (status != NULL) return host_failed(l, status, "node", name, op_type);
+    return 1;
+}
+
+/** An int attribute for a node the loader adds. */
+static tsr_attribute int_attribute(const char *name, int64_t value)
+{
+    tsr_attribute a;
+    memset(&a, 0, sizeof a);
+    a.struct_size = (uint32_t)sizeof a;
+    a.kind = TSR_ATTR_INT;
+    a.name = name;
+    a.i = value;
+    return a;
+}
+
+/*
+ * Defined in onnx_opsets.h (included after this file): adds a node of a model whose opset is
+ * below TESSERA_ONNX_CURRENT_OPSET as what it means at that opset, or refuses it.
+ */
+static int add_node_at_old_opset(loader *l, const node_context *node, const char **inputs, size_t input_count,
+                                 const char **outputs, size_t output_count, tsr_attribute *attributes, size_t attribute_count);
 
 /**
  * Reads a one-element tensor attribute as a number: *is_float tells which of the two is set,
@@ -857,28 +917,19 @@ static int add_node(loader *l, size_t index, pb_slice message)
     int cast_back = fill != NULL && fill->dtype != TSR_DTYPE_FP32 && fill->dtype != TSR_DTYPE_INT64 && output_count == 1;
     const char *original_output = outputs[0];
     if (cast_back) {
-        size_t size = strlen(original_output) + sizeof ":tessera_fill";
-        char *renamed = arena_alloc(&l->scratch, size);
-        if (renamed == NULL) return decoder_fail(&l->d, TSR_ERR_OUT_OF_MEMORY, "out of memory reading node '%s'", name);
-        snprintf(renamed, size, "%s:tessera_fill", original_output);
-        outputs[0] = renamed;
+        outputs[0] = scratch_concat(l, original_output, ":tessera_fill");
+        if (outputs[0] == NULL) return 0;
     }
-    tsr_status *status = l->d.api->graph_add_node(l->graph, op_type, name, inputs, n.input_count, outputs, output_count,
-                                                  attributes, attribute_count);
-    if (status != NULL) return host_failed(l, status, "node", name, op_type);
+    int added = l->opset < TESSERA_ONNX_CURRENT_OPSET
+                    ? add_node_at_old_opset(l, &node, inputs, n.input_count, outputs, output_count, attributes, attribute_count)
+                    : add_graph_node(l, op_type, name, inputs, n.input_count, outputs, output_count, attributes, attribute_count);
+    if (!added) return 0;
     if (cast_back) {
-        size_t size = strlen(name) + strlen(fill->name) + sizeof "_to_";
-        char *cast_name = arena_alloc(&l->scratch, size);
-        if (cast_name == NULL) return decoder_fail(&l->d, TSR_ERR_OUT_OF_MEMORY, "out of memory reading node '%s'", name);
-        snprintf(cast_name, size, "%s_to_%s", name, fill->name);
-        tsr_attribute to;
-        memset(&to, 0, sizeof to);
-        to.struct_size = (uint32_t)sizeof to;
-        to.kind = TSR_ATTR_INT;
-        to.name = "to";
-        to.i = fill->code;
-        status = l->d.api->graph_add_node(l->graph, "Cast", cast_name, &outputs[0], 1, &original_output, 1, &to, 1);
-        if (status != NULL) return host_failed(l, status, "node", cast_name, "Cast");
+        char *cast_name = scratch_concat(l, name, "_to_");
+        if (cast_name != NULL) cast_name = scratch_concat(l, cast_name, fill->name);
+        if (cast_name == NULL) return 0;
+        tsr_attribute to = int_attribute("to", fill->code);
+        if (!add_graph_node(l, "Cast", cast_name, &outputs[0], 1, &original_output, 1, &to, 1)) return 0;
         l->casts_added++;
     }
     return 1;

@@ -147,7 +147,7 @@ struct InferenceRoutes {
 
     /// The outputs to return, in order: those asked for, or all in the model's order.
     private func requestedOutputs(_ request: InferenceRequest, _ target: LoadedVersion) throws -> [String] {
-        let available = target.outputs.map(\.name)
+        let available = target.outputNames
         guard let asked = request.outputs, !asked.isEmpty else { return available }
         for output in asked where !available.contains(output.name) {
             throw InferenceError.badRequest("\(target.label) has no output '\(output.name)'; its outputs are \(available.joined(separator: ", "))")

@@ -29,8 +29,10 @@ public enum TesseraServer {
         // Open inference (no token, the default) gets no middleware at all: every layer
         // costs each request an async hop.
         let inference = router.group("v2")
-        if let token = state.inferenceToken { inference.add(middleware: TokenAuthMiddleware(token: token, api: .inference)) }
-        InferenceRoutes(state: state).register(on: inference)
+        let inferenceAuth = state.inferenceToken.map { TokenAuthMiddleware<BasicRequestContext>(token: $0, api: .inference) }
+        if let inferenceAuth { inference.add(middleware: inferenceAuth) }
+        let inferenceRoutes = InferenceRoutes(state: state)
+        inferenceRoutes.register(on: inference)
         let management = router.group("v1").add(middleware: TokenAuthMiddleware(token: state.managementToken, api: .management))
         PluginRoutes(state: state).register(on: management)
         ModelRoutes(state: state).register(on: management)
@@ -42,8 +44,10 @@ public enum TesseraServer {
             maxHeaderFieldCount: limits.maxHeaderCount)
         let http = HTTP1Channel.Configuration(idleTimeout: TimeAmount.nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)),
                                               httpDecoderConfiguration: decoder)
+        let responder = InferenceResponder(router: router.buildResponder(), routes: inferenceRoutes,
+                                           auth: inferenceAuth, logger: logger)
         return Application(
-            router: router,
+            responder: responder,
             server: .http1(configuration: http),
             configuration: .init(address: .hostname(host, port: port), serverName: serverName),
             logger: logger

@@ -139,7 +139,7 @@ struct Tesserad: AsyncParsableCommand {
 
     static func makeLogger(level: String) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = DeferredMetadataLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = Logger.Level(rawValue: level) ?? .info
             return handler
         }

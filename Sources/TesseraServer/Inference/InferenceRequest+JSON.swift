@@ -109,6 +109,9 @@ extension InferenceRequest {
 
     // MARK: - Fields
 
+    // What a value is ("the name of input 0") is only put into words when it is wrong: these
+    // helpers run for every field of every request.
+
     private static let requestKeys = keys("id", "parameters", "inputs", "outputs")
     private static let inputKeys = keys("name", "shape", "datatype", "parameters", "data")
     private static let outputKeys = keys("name", "parameters")
@@ -121,48 +124,49 @@ extension InferenceRequest {
     }
 
     /// Reads a key; a known one given twice in the same object is refused.
-    private static func key(_ reader: inout JSONReader, among names: [[UInt8]], seen: inout Fields, in object: String) throws -> Int? {
+    private static func key(_ reader: inout JSONReader, among names: [[UInt8]], seen: inout Fields,
+                            in object: @autoclosure () -> String) throws -> Int? {
         let start = reader.position
         guard let index = try reader.readKey(among: names) else { return nil }
         guard seen.bits & (1 << index) == 0 else {
-            throw InferenceError.badRequest("the request body gives '\(String(decoding: names[index], as: UTF8.self))' twice in \(object) "
+            throw InferenceError.badRequest("the request body gives '\(String(decoding: names[index], as: UTF8.self))' twice in \(object()) "
                 + "(again at byte \(start)); give each field once")
         }
         seen.bits |= 1 << index
         return index
     }
 
-    private static func string(_ reader: inout JSONReader, _ what: String) throws -> String {
-        guard try reader.peek() == .string else { throw reader.mismatch("\(what) must be a string") }
+    private static func string(_ reader: inout JSONReader, _ what: @autoclosure () -> String) throws -> String {
+        guard try reader.peek() == .string else { throw reader.mismatch("\(what()) must be a string") }
         return try reader.readString()
     }
 
-    private static func optionalString(_ reader: inout JSONReader, _ what: String) throws -> String? {
+    private static func optionalString(_ reader: inout JSONReader, _ what: @autoclosure () -> String) throws -> String? {
         if try reader.peek() == .null {
             _ = try reader.readLiteral()
             return nil
         }
-        return try string(&reader, what)
+        return try string(&reader, what())
     }
 
-    private static func parameters(_ reader: inout JSONReader, _ what: String) throws -> [String: ParameterValue]? {
+    private static func parameters(_ reader: inout JSONReader, _ what: @autoclosure () -> String) throws -> [String: ParameterValue]? {
         if try reader.peek() == .null {
             _ = try reader.readLiteral()
             return nil
         }
-        return try reader.readObject(what)
+        return try reader.readObject(what())
     }
 
-    private static func integers(_ reader: inout JSONReader, _ what: String) throws -> [Int] {
-        guard try reader.peek() == .array else { throw reader.mismatch("\(what) must be an array of integers") }
+    private static func integers(_ reader: inout JSONReader, _ what: @autoclosure () -> String) throws -> [Int] {
+        guard try reader.peek() == .array else { throw reader.mismatch("\(what()) must be an array of integers") }
         try reader.enter()
         var values: [Int] = []
         var first = true
         while try reader.nextElement(&first) {
-            guard try reader.peek() == .number else { throw reader.mismatch("\(what) must be an array of integers") }
+            guard try reader.peek() == .number else { throw reader.mismatch("\(what()) must be an array of integers") }
             let number = try reader.readNumber()
             guard let value = reader.integer(number, as: Int.self) else {
-                throw InferenceError.badRequest("the request body is not the JSON this endpoint expects: \(what) must be an array of integers; "
+                throw InferenceError.badRequest("the request body is not the JSON this endpoint expects: \(what()) must be an array of integers; "
                     + "found \(reader.text(number)) at byte \(number.range.lowerBound)")
             }
             values.append(value)

@@ -11,18 +11,26 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as HTTPError {
-            let message = error.body ?? Self.defaultMessage(error.status, path: request.uri.path)
-            var converted = APIError(error.status, message)
-            converted.headers = error.headers
-            throw converted
         } catch {
-            if let mapped = ErrorStatus.apiError(for: error) { throw mapped }
+            throw Self.apiError(for: error, path: request.uri.path, logger: logger)
+        }
+    }
+
+    /// The error a request to `path` answers for `error` (`InferenceResponder` maps its own
+    /// errors with this too).
+    static func apiError(for error: any Error, path: String, logger: Logger) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            var converted = APIError(error.status, error.body ?? defaultMessage(error.status, path: path))
+            converted.headers = error.headers
+            return converted
+        default:
+            if let mapped = ErrorStatus.apiError(for: error) { return mapped }
             let requestID = UUID().uuidString.lowercased()
-            logger.error("internal error", metadata: ["request_id": "\(requestID)", "path": "\(request.uri.path)", "error": "\(error)"])
-            throw APIError(.internalServerError, "internal error (request id \(requestID)); the server log has the details")
+            logger.error("internal error", metadata: ["request_id": "\(requestID)", "path": "\(path)", "error": "\(error)"])
+            return APIError(.internalServerError, "internal error (request id \(requestID)); the server log has the details")
         }
     }
 

@@ -26,7 +26,14 @@ struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let api: API
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token else { return try await next(request, context) }
+        try check(request)
+        return try await next(request, context)
+    }
+
+    /// Throws the 401 or 403 for a request without the token (`InferenceResponder` checks
+    /// with this too).
+    func check(_ request: Request) throws {
+        guard let token else { return }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             var error = APIError(.unauthorized, api.missing)
             error.headers[.wwwAuthenticate] = "Bearer"
@@ -35,7 +42,6 @@ struct TokenAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard Self.constantTimeEqual(String(header.dropFirst("Bearer ".count)), token) else {
             throw APIError(.forbidden, api.wrong)
         }
-        return try await next(request, context)
     }
 
     /// Compares without stopping at the first difference, so timing does not leak the token.

@@ -33,14 +33,15 @@ struct InferenceRoutes {
         }
         router.get("models/:name/ready") { _, context in try ready(context, versionParameter: false) }
         router.get("models/:name/versions/:version/ready") { _, context in try ready(context, versionParameter: true) }
+        // `InferenceResponder` answers the plain spelling of these two paths before the
+        // router; the router still takes the spellings it also matches (doubled or trailing
+        // slashes).
         router.post("models/:name/infer") { request, context in
-            let name = try context.parameters.require("name")
-            let sticky = request.headers[Self.stickyHeader]
-            guard let (target, shadow) = state.serving.route(name, stickyKey: sticky) else { throw notServed(name) }
-            return try await infer(request, context, target: target, shadow: shadow)
+            try await infer(request, model: try context.parameters.require("name"), version: nil)
         }
         router.post("models/:name/versions/:version/infer") { request, context in
-            try await infer(request, context, target: try target(context, versionParameter: true), shadow: nil)
+            try await infer(request, model: try context.parameters.require("name"),
+                            version: try context.parameters.require("version"))
         }
         router.get("models/:name/stats") { _, context in
             let name = try context.parameters.require("name")
@@ -55,8 +56,18 @@ struct InferenceRoutes {
 
     // MARK: - Handlers
 
-    private func infer(_ request: Request, _ context: some RequestContext, target: LoadedVersion,
-                       shadow: LoadedVersion?) async throws -> Response {
+    /// `POST /v2/models/{model}/infer` (the routed version, canary and shadow included) or,
+    /// with `version`, `POST /v2/models/{model}/versions/{version}/infer`.
+    func infer(_ request: Request, model name: String, version: String?) async throws -> Response {
+        if let version {
+            return try await infer(request, target: try target(name, version: version), shadow: nil)
+        }
+        let sticky = request.headers[Self.stickyHeader]
+        guard let (target, shadow) = state.serving.route(name, stickyKey: sticky) else { throw notServed(name) }
+        return try await infer(request, target: target, shadow: shadow)
+    }
+
+    private func infer(_ request: Request, target: LoadedVersion, shadow: LoadedVersion?) async throws -> Response {
         var headerLength: Int?
         if let text = request.headers[.inferenceHeaderContentLength] {
             guard let value = Int(text), value >= 0 else {
@@ -136,7 +147,7 @@ struct InferenceRoutes {
 
     /// The outputs to return, in order: those asked for, or all in the model's order.
     private func requestedOutputs(_ request: InferenceRequest, _ target: LoadedVersion) throws -> [String] {
-        let available = target.outputs.map(\.name)
+        let available = target.outputNames
         guard let asked = request.outputs, !asked.isEmpty else { return available }
         for output in asked where !available.contains(output.name) {
             throw InferenceError.badRequest("\(target.label) has no output '\(output.name)'; its outputs are \(available.joined(separator: ", "))")
@@ -173,7 +184,12 @@ struct InferenceRoutes {
             guard let primary = state.serving.primary(of: name) else { throw notServed(name) }
             return primary
         }
-        let number = try version(context)
+        return try target(name, version: try context.parameters.require("version"))
+    }
+
+    /// A loaded version named by the path's version text.
+    private func target(_ name: String, version text: String) throws -> LoadedVersion {
+        let number = try version(text)
         guard let loaded = state.serving.loaded(name, version: number) else {
             let loaded = state.serving.loadedVersions(of: name).map { String($0.version) }
             throw InferenceError.notFound("version \(number) of model '\(name)' is not loaded"
@@ -184,7 +200,10 @@ struct InferenceRoutes {
     }
 
     private func version(_ context: some RequestContext) throws -> Int {
-        let text = try context.parameters.require("version")
+        try version(try context.parameters.require("version"))
+    }
+
+    private func version(_ text: String) throws -> Int {
         guard let number = Int(text), number > 0 else {
             throw InferenceError.badRequest("'\(text)' is not a version number (1, 2, …)")
         }

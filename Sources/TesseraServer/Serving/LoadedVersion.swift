@@ -12,6 +12,8 @@ final class LoadedVersion: Sendable {
     let format: String
     let inputs: [ValueInfo]
     let outputs: [ValueInfo]
+    /// The outputs' names in the model's order: what a request that names none gets.
+    let outputNames: [String]
     let executor: Executor
     let scheduler: BatchScheduler
     let stats: ServingStats
@@ -30,6 +32,7 @@ final class LoadedVersion: Sendable {
         self.executor = executor
         inputs = executor.inputs
         outputs = executor.outputs
+        outputNames = executor.outputs.map(\.name)
         let stats = ServingStats()
         self.stats = stats
         loadedAt = Date()

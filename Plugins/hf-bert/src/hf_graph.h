@@ -27,42 +27,6 @@ typedef struct builder {
     tsr_status *status;
 } builder;
 
-static tsr_attribute attr_int(const char *name, int64_t value)
-{
-    tsr_attribute a;
-    memset(&a, 0, sizeof a);
-    a.struct_size = (uint32_t)sizeof a;
-    a.kind = TSR_ATTR_INT;
-    a.name = name;
-    a.i = value;
-    return a;
-}
-
-static tsr_attribute attr_float(const char *name, double value)
-{
-    tsr_attribute a = attr_int(name, 0);
-    a.kind = TSR_ATTR_FLOAT;
-    a.f = value;
-    return a;
-}
-
-static tsr_attribute attr_string(const char *name, const char *value)
-{
-    tsr_attribute a = attr_int(name, 0);
-    a.kind = TSR_ATTR_STRING;
-    a.s = value;
-    return a;
-}
-
-static tsr_attribute attr_ints(const char *name, const int64_t *values, size_t count)
-{
-    tsr_attribute a = attr_int(name, 0);
-    a.kind = TSR_ATTR_INTS;
-    a.ints = values;
-    a.count = count;
-    return a;
-}
-
 /** Adds node `name` computing value `name` from up to four inputs (NULL-terminated). */
 static void node(builder *b, const char *op, const char *name, const char *const inputs[4], const tsr_attribute *attributes,
                  size_t attribute_count)
@@ -154,12 +118,12 @@ static void build_inputs(builder *b, const bert_config *c)
 
     /* [batch, sequence], then the targets of the reshapes into heads and back to 3-D. */
     NODE(b, "Shape", "input_shape", "input_ids");
-    const tsr_attribute axis_0[] = {attr_int("axis", 0)};
+    const tsr_attribute axis_0[] = {tsp_attr_int("axis", 0)};
     NODE_ATTRS(b, "Concat", "input_shape.heads", axis_0, "input_shape", "const.heads");
     NODE_ATTRS(b, "Concat", "input_shape.hidden", axis_0, "input_shape", "const.hidden");
 
     /* (1 - mask) * min, as [batch, 1, 1, sequence]: added to every head's scores. */
-    const tsr_attribute to_float[] = {attr_int("to", 1)};
+    const tsr_attribute to_float[] = {tsp_attr_int("to", 1)};
     NODE_ATTRS(b, "Cast", "attention_mask.float", to_float, "attention_mask");
     NODE(b, "Sub", "attention_mask.inverted", "const.float.1", "attention_mask.float");
     NODE(b, "Mul", "attention_mask.bias", "attention_mask.inverted", "const.float.mask");
@@ -177,7 +141,7 @@ static void build_embeddings(builder *b, const bert_config *c)
     /* transformers' order: (words + token types) + positions. */
     NODE(b, "Add", "embeddings.sum", "embeddings.word_embeddings", "embeddings.token_type_embeddings");
     NODE(b, "Add", "embeddings.sum_positions", "embeddings.sum", "embeddings.position_embeddings");
-    const tsr_attribute norm[] = {attr_int("axis", -1), attr_float("epsilon", c->layer_norm_eps)};
+    const tsr_attribute norm[] = {tsp_attr_int("axis", -1), tsp_attr_float("epsilon", c->layer_norm_eps)};
     NODE_ATTRS(b, "LayerNormalization", "embeddings.LayerNorm", norm, "embeddings.sum_positions", "embeddings.LayerNorm.weight",
                "embeddings.LayerNorm.bias");
     NODE(b, "Reshape", "embeddings.output", "embeddings.LayerNorm", "const.rows");
@@ -209,7 +173,7 @@ static const char *name_of(char out[NAME_SIZE], const char *prefix, const char *
 static void linear(builder *b, const char *module, const char *input, double scale)
 {
     char weight_name[NAME_SIZE], bias_name[NAME_SIZE];
-    const tsr_attribute attributes[] = {attr_int("transB", 1), attr_float("alpha", scale), attr_float("beta", scale)};
+    const tsr_attribute attributes[] = {tsp_attr_int("transB", 1), tsp_attr_float("alpha", scale), tsp_attr_float("beta", scale)};
     node(b, "Gemm", module,
          (const char *const[4]){input, name_of(weight_name, module, ".weight"), name_of(bias_name, module, ".bias"), NULL},
          attributes, scale == 1.0 ? 1 : 3);
@@ -233,8 +197,8 @@ static void build_layer(builder *b, const bert_config *c, int64_t l, const char 
     NODE(b, "Reshape", name_of(kh, k, ".heads"), k, "input_shape.heads");
     NODE(b, "Reshape", name_of(vh, v, ".heads"), v, "input_shape.heads");
     const int64_t heads_first[4] = {0, 2, 1, 3}, keys_transposed[4] = {0, 2, 3, 1};
-    const tsr_attribute perm_heads[] = {attr_ints("perm", heads_first, 4)};
-    const tsr_attribute perm_keys[] = {attr_ints("perm", keys_transposed, 4)};
+    const tsr_attribute perm_heads[] = {tsp_attr_ints("perm", heads_first, 4)};
+    const tsr_attribute perm_keys[] = {tsp_attr_ints("perm", keys_transposed, 4)};
     NODE_ATTRS(b, "Transpose", name_of(qt, q, ".transpose"), perm_heads, qh);
     NODE_ATTRS(b, "Transpose", name_of(kt, k, ".transpose"), perm_keys, kh);
     NODE_ATTRS(b, "Transpose", name_of(vt, v, ".transpose"), perm_heads, vh);
@@ -242,13 +206,13 @@ static void build_layer(builder *b, const bert_config *c, int64_t l, const char 
     /* softmax(Q Kᵀ / sqrt(dh) + mask) V, heads merged back into [B*S, H]. */
     NODE(b, "MatMul", name_of(scores, p, "attention.self.scores"), qt, kt);
     NODE(b, "Add", name_of(masked, p, "attention.self.scores.masked"), scores, "attention_mask.extended");
-    const tsr_attribute last_axis[] = {attr_int("axis", -1)};
+    const tsr_attribute last_axis[] = {tsp_attr_int("axis", -1)};
     NODE_ATTRS(b, "Softmax", name_of(probs, p, "attention.self.probs"), last_axis, masked);
     NODE(b, "MatMul", name_of(context, p, "attention.self.context"), probs, vt);
     NODE_ATTRS(b, "Transpose", name_of(context_t, p, "attention.self.context.transpose"), perm_heads, context);
     NODE(b, "Reshape", name_of(merged, p, "attention.self.context.merged"), context_t, "const.rows");
 
-    const tsr_attribute norm[] = {attr_int("axis", -1), attr_float("epsilon", c->layer_norm_eps)};
+    const tsr_attribute norm[] = {tsp_attr_int("axis", -1), tsp_attr_float("epsilon", c->layer_norm_eps)};
     char gamma[NAME_SIZE], beta[NAME_SIZE];
     linear(b, name_of(attention, p, "attention.output.dense"), merged, 1.0);
     NODE(b, "Add", name_of(residual1, p, "attention.output.residual"), attention, input);
@@ -256,7 +220,7 @@ static void build_layer(builder *b, const bert_config *c, int64_t l, const char 
                name_of(gamma, norm1, ".weight"), name_of(beta, norm1, ".bias"));
 
     linear(b, name_of(inner, p, "intermediate.dense"), norm1, 1.0);
-    const tsr_attribute gelu[] = {attr_string("approximate", c->gelu_tanh ? "tanh" : "none")};
+    const tsr_attribute gelu[] = {tsp_attr_string("approximate", c->gelu_tanh ? "tanh" : "none")};
     NODE_ATTRS(b, "Gelu", name_of(act, p, "intermediate.act"), gelu, inner);
     linear(b, name_of(output, p, "output.dense"), act, 1.0);
     NODE(b, "Add", name_of(residual2, p, "output.residual"), output, norm1);
@@ -273,8 +237,8 @@ static void build_mean_pooling(builder *b)
 {
     constant_float(b, "const.float.count_min", 1e-9f);
     constant_float(b, "const.float.norm_min", 1e-12f);
-    const tsr_attribute drop[] = {attr_int("keepdims", 0)};
-    const tsr_attribute keep[] = {attr_int("keepdims", 1)};
+    const tsr_attribute drop[] = {tsp_attr_int("keepdims", 0)};
+    const tsr_attribute keep[] = {tsp_attr_int("keepdims", 1)};
     NODE(b, "Unsqueeze", "pooling.mask", "attention_mask.float", "const.axes.2");
     NODE(b, "Mul", "pooling.masked", "last_hidden_state", "pooling.mask");
     NODE_ATTRS(b, "ReduceSum", "pooling.sum", drop, "pooling.masked", "const.axes.1");

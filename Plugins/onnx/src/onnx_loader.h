@@ -630,18 +630,6 @@ static int add_graph_node(loader *l, const char *op_type, const char *name, cons
     return 1;
 }
 
-/** An int attribute for a node the loader adds. */
-static tsr_attribute int_attribute(const char *name, int64_t value)
-{
-    tsr_attribute a;
-    memset(&a, 0, sizeof a);
-    a.struct_size = (uint32_t)sizeof a;
-    a.kind = TSR_ATTR_INT;
-    a.name = name;
-    a.i = value;
-    return a;
-}
-
 /*
  * Defined in onnx_opsets.h (included after this file): adds a node of a model whose opset is
  * below TESSERA_ONNX_CURRENT_OPSET as what it means at that opset, or refuses it.
@@ -928,7 +916,7 @@ static int add_node(loader *l, size_t index, pb_slice message)
         char *cast_name = scratch_concat(l, name, "_to_");
         if (cast_name != NULL) cast_name = scratch_concat(l, cast_name, fill->name);
         if (cast_name == NULL) return 0;
-        tsr_attribute to = int_attribute("to", fill->code);
+        tsr_attribute to = tsp_attr_int("to", fill->code);
         if (!add_graph_node(l, "Cast", cast_name, &outputs[0], 1, &original_output, 1, &to, 1)) return 0;
         l->casts_added++;
     }

@@ -245,9 +245,9 @@ static int add_softmax_over_2d(loader *l, const node_context *node, const char *
     const char *flatten_node = scratch_concat(l, node->name, "_flatten");
     const char *reshape_node = scratch_concat(l, node->name, "_reshape");
     if (!shape || !flat || !flat_out || !shape_node || !flatten_node || !reshape_node) return 0;
-    tsr_attribute flatten_axis = int_attribute("axis", k);
-    tsr_attribute last_axis = int_attribute("axis", -1);
-    tsr_attribute allow_zero = int_attribute("allowzero", 1); /* a 0 in x's shape is an empty dimension, not "copy" */
+    tsr_attribute flatten_axis = tsp_attr_int("axis", k);
+    tsr_attribute last_axis = tsp_attr_int("axis", -1);
+    tsr_attribute allow_zero = tsp_attr_int("allowzero", 1); /* a 0 in x's shape is an empty dimension, not "copy" */
     const char *reshape_inputs[2] = {flat_out, shape};
     if (!add_graph_node(l, "Shape", shape_node, &x, 1, &shape, 1, NULL, 0) ||
         !add_graph_node(l, "Flatten", flatten_node, &x, 1, &flat, 1, &flatten_axis, 1) ||

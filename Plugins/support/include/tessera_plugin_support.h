@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -326,6 +327,43 @@ TSP_HIDDEN int tsp_save_write(tsp_save *save, const void *bytes, uint64_t count)
  * saving '<path>': No space left on device; check that ..."), or TSR_ERR_OUT_OF_MEMORY.
  */
 TSP_HIDDEN tsr_status *tsp_save_finish(tsp_save *save, const tsr_host_api *api, const char *plugin_name);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Node attributes, for plugins that build or rewrite graphs                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/** An INT attribute; the name (and, below, any string or array) is borrowed, not copied. */
+static inline tsr_attribute tsp_attr_int(const char *name, int64_t value) {
+    tsr_attribute a;
+    memset(&a, 0, sizeof a);
+    a.struct_size = (uint32_t)sizeof a;
+    a.kind = TSR_ATTR_INT;
+    a.name = name;
+    a.i = value;
+    return a;
+}
+
+static inline tsr_attribute tsp_attr_float(const char *name, double value) {
+    tsr_attribute a = tsp_attr_int(name, 0);
+    a.kind = TSR_ATTR_FLOAT;
+    a.f = value;
+    return a;
+}
+
+static inline tsr_attribute tsp_attr_string(const char *name, const char *value) {
+    tsr_attribute a = tsp_attr_int(name, 0);
+    a.kind = TSR_ATTR_STRING;
+    a.s = value;
+    return a;
+}
+
+static inline tsr_attribute tsp_attr_ints(const char *name, const int64_t *values, size_t count) {
+    tsr_attribute a = tsp_attr_int(name, 0);
+    a.kind = TSR_ATTR_INTS;
+    a.ints = values;
+    a.count = count;
+    return a;
+}
 
 #ifdef __cplusplus
 }

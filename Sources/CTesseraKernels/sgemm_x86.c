@@ -34,6 +34,9 @@ avx2_body(const int mr, size_t kc, const float *a, const float *b, float *c, siz
     for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (size_t p = 0; p < kc; p++) {
+        /* B 8 KiB ahead, as in the AVX-512 kernel below: MiniLM's 36 projections at 12 rows
+         * on 2 threads ran ~25% faster on average (forced AVX2, AVX-512 machine). */
+        _mm_prefetch((const char *)(b + 128 * NR), _MM_HINT_T0);
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #define TSK_STEP(i)                                                                                       \
     if (i < mr) {                                                                                         \

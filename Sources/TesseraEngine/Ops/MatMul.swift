@@ -56,28 +56,12 @@ struct MatMulKernel: Kernel {
         let (a, b) = (inputs[0], inputs[1])
         try a.expect([.fp32], "input A")
         try b.expect([.fp32], "input B")
-        guard !a.shape.isEmpty, !b.shape.isEmpty else {
-            throw EngineError(.invalidGraph, "inputs must have at least one dimension, got \(a.shape) and \(b.shape)")
-        }
-        let aShape = a.shape.count == 1 ? [1] + a.shape : a.shape
-        let bShape = b.shape.count == 1 ? b.shape + [1] : b.shape
-        let k = aShape[aShape.count - 1]
-        guard k == bShape[bShape.count - 2] else {
-            throw EngineError(.invalidGraph, "A \(a.shape) and B \(b.shape) do not agree on the inner dimension (\(k) vs \(bShape[bShape.count - 2]))")
-        }
-        guard let batch = Shapes.broadcast(Array(aShape.dropLast(2)), Array(bShape.dropLast(2))) else {
-            throw EngineError(.invalidGraph, "the batch dimensions of A \(a.shape) and B \(b.shape) cannot be broadcast together")
-        }
-        var shape = batch
-        if a.shape.count > 1 { shape.append(aShape[aShape.count - 2]) }
-        if b.shape.count > 1 { shape.append(bShape[bShape.count - 1]) }
-        return [ValueType(dtype: .fp32, shape: shape)]
+        return [ValueType(dtype: .fp32, shape: try MatMulShapes(a.shape, b.shape).output)]
     }
 
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError) {
         let (a, b, y) = (inputs[0], inputs[1], outputs[0])
-        let aShape = a.shape.count == 1 ? [1] + a.shape : a.shape
-        let bShape = b.shape.count == 1 ? b.shape + [1] : b.shape
+        let (aShape, bShape) = MatMulShapes.promoted(a.shape, b.shape)
         let k = aShape[aShape.count - 1], n = bShape[bShape.count - 1]
         if bShape.count == 2 {
             // B is shared by every batch: A's leading dimensions are just more rows.
@@ -236,5 +220,36 @@ struct GemmKernel: Kernel {
                       a.floats, transA ? m : k, b.floats, transB ? k : n, gemmBeta, y, n)
         }
         guard ok == 1 else { throw sgemmFailed() }
+    }
+}
+
+/// NumPy matmul's shape rules, shared by MatMul and MatMulInteger: a 1-D A is a row and a 1-D
+/// B a column (the added dimension is dropped from the output), and the batch dimensions
+/// broadcast.
+struct MatMulShapes {
+    /// A and B with a 1-D operand promoted to 2-D.
+    let a: [Int], b: [Int]
+    let output: [Int]
+
+    static func promoted(_ a: [Int], _ b: [Int]) -> (a: [Int], b: [Int]) {
+        (a.count == 1 ? [1] + a : a, b.count == 1 ? b + [1] : b)
+    }
+
+    init(_ aGiven: [Int], _ bGiven: [Int]) throws(EngineError) {
+        guard !aGiven.isEmpty, !bGiven.isEmpty else {
+            throw EngineError(.invalidGraph, "inputs must have at least one dimension, got \(aGiven) and \(bGiven)")
+        }
+        (a, b) = Self.promoted(aGiven, bGiven)
+        let k = a[a.count - 1]
+        guard k == b[b.count - 2] else {
+            throw EngineError(.invalidGraph, "A \(aGiven) and B \(bGiven) do not agree on the inner dimension (\(k) vs \(b[b.count - 2]))")
+        }
+        guard let batch = Shapes.broadcast(Array(a.dropLast(2)), Array(b.dropLast(2))) else {
+            throw EngineError(.invalidGraph, "the batch dimensions of A \(aGiven) and B \(bGiven) cannot be broadcast together")
+        }
+        var shape = batch
+        if aGiven.count > 1 { shape.append(a[a.count - 2]) }
+        if bGiven.count > 1 { shape.append(b[b.count - 1]) }
+        output = shape
     }
 }

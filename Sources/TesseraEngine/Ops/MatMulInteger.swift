@@ -55,37 +55,22 @@ struct MatMulIntegerKernel: Kernel {
         let (a, b) = (inputs[0], inputs[1])
         try a.expect([.uint8, .int8], "input A")
         try b.expect([.uint8, .int8], "input B")
-        guard !a.shape.isEmpty, !b.shape.isEmpty else {
-            throw EngineError(.invalidGraph, "inputs must have at least one dimension, got \(a.shape) and \(b.shape)")
-        }
-        let aShape = a.shape.count == 1 ? [1] + a.shape : a.shape
-        let bShape = b.shape.count == 1 ? b.shape + [1] : b.shape
-        let k = aShape[aShape.count - 1]
-        guard k == bShape[bShape.count - 2] else {
-            throw EngineError(.invalidGraph, "A \(a.shape) and B \(b.shape) do not agree on the inner dimension (\(k) vs \(bShape[bShape.count - 2]))")
-        }
-        guard let batch = Shapes.broadcast(Array(aShape.dropLast(2)), Array(bShape.dropLast(2))) else {
-            throw EngineError(.invalidGraph, "the batch dimensions of A \(a.shape) and B \(b.shape) cannot be broadcast together")
-        }
+        let shapes = try MatMulShapes(a.shape, b.shape)
         if inputs.count > 2 {
             try inputs[2].expect([a.dtype], "a_zero_point (the type of A)")
-            _ = try Self.layout(inputs[2].shape, role: .a, rows: aShape[aShape.count - 2])
+            _ = try Self.layout(inputs[2].shape, role: .a, rows: shapes.a[shapes.a.count - 2])
         }
         if inputs.count > 3 {
             try inputs[3].expect([b.dtype], "b_zero_point (the type of B)")
-            _ = try Self.layout(inputs[3].shape, role: .b, rows: bShape[bShape.count - 1])
+            _ = try Self.layout(inputs[3].shape, role: .b, rows: shapes.b[shapes.b.count - 1])
         }
-        var shape = batch
-        if a.shape.count > 1 { shape.append(aShape[aShape.count - 2]) }
-        if b.shape.count > 1 { shape.append(bShape[bShape.count - 1]) }
-        return [ValueType(dtype: .int32, shape: shape)]
+        return [ValueType(dtype: .int32, shape: shapes.output)]
     }
 
     func run(_ inputs: [KernelInput], _ outputs: [KernelOutput]) throws(EngineError) {
         let (a, b) = (inputs[0], inputs[1])
         let y = outputs[0].data.assumingMemoryBound(to: Int32.self)
-        let aShape = a.shape.count == 1 ? [1] + a.shape : a.shape
-        let bShape = b.shape.count == 1 ? b.shape + [1] : b.shape
+        let (aShape, bShape) = MatMulShapes.promoted(a.shape, b.shape)
         let m = aShape[aShape.count - 2], k = aShape[aShape.count - 1], n = bShape[bShape.count - 1]
         let aSigned: Int32 = a.type.dtype == .int8 ? 1 : 0, bSigned: Int32 = b.type.dtype == .int8 ? 1 : 0
         let aZero = try inputs.count > 2 ? Self.zeroPoints(inputs[2].data, type: inputs[2].type, role: .a, rows: m) : [0]
